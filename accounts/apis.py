@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.auth import request_account
+from accounts.selectors import account_credit_balance
+from accounts.serializers import CreditBalanceSerializer
+from tryon_project.api.schema import error_responses
+
+
+class AccountCreditsApi(APIView):
+    @extend_schema(
+        operation_id="getAccountCredits",
+        summary="Credit balance",
+        tags=["account"],
+        responses={200: CreditBalanceSerializer, **error_responses(401, 429)},
+    )
+    def get(self, request):
+        return Response({"creditBalance": account_credit_balance(account=request_account(request))})

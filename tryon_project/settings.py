@@ -1,0 +1,248 @@
+"""The one settings module. Every value comes from the environment (see .env.example for the full list).
+
+Two runtime modes (docs/architecture.md):
+- embedded (no DATABASE_URL): SQLite and files under var/, a file-system Celery broker, in-memory rate limits;
+- production: DATABASE_URL (PostgreSQL), REDIS_URL (broker, cache, rate limits), optional S3 storage.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+VAR_DIR = Path(env.str("TRYON_VAR_DIR", default=str(BASE_DIR / "var")))
+DATABASE_URL = env.str("DATABASE_URL", default="")
+REDIS_URL = env.str("REDIS_URL", default="")
+EMBEDDED = not DATABASE_URL
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+
+def _secret_key() -> str:
+    configured = env.str("SECRET_KEY", default="")
+    if configured:
+        return configured
+    if not (DEBUG or EMBEDDED):
+        raise ImproperlyConfigured("SECRET_KEY must be set outside embedded/debug mode.")
+    # Embedded mode: a per-installation key kept under var/ so signed URLs and sessions survive restarts.
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "tryon_project",
+    "accounts",
+]
+
+MIDDLEWARE = [
+    "tryon_project.api.middleware.RequestIdMiddleware",
+    "tryon_project.api.middleware.ApiErrorShapeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tryon_project.urls"
+WSGI_APPLICATION = "tryon_project.wsgi.application"
+ASGI_APPLICATION = "tryon_project.asgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+if EMBEDDED:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "db.sqlite3"),
+            # WAL + IMMEDIATE transactions let the web process and the worker write without "database is locked".
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+else:
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- Public API -------------------------------------------------------------------------------------------------
+TRYON_API_PREFIX = "/tryon/v1/"
+TRYON_MAX_REQUEST_BYTES = env.int("TRYON_MAX_REQUEST_BYTES", default=25 * 1024 * 1024)
+TRYON_MAX_FILE_BYTES = env.int("TRYON_MAX_FILE_BYTES", default=10 * 1024 * 1024)
+TRYON_MAX_IMAGE_PIXELS = env.int("TRYON_MAX_IMAGE_PIXELS", default=40_000_000)
+TRYON_MIN_IMAGE_SIDE = env.int("TRYON_MIN_IMAGE_SIDE", default=64)
+TRYON_MAX_LONG_SIDE = env.int("TRYON_MAX_LONG_SIDE", default=2048)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = TRYON_MAX_FILE_BYTES
+
+TRYON_RATE_LIMIT_PER_MINUTE = env.int("TRYON_RATE_LIMIT_PER_MINUTE", default=100)
+TRYON_RATE_LIMIT_STORAGE = env.str("TRYON_RATE_LIMIT_STORAGE", default=REDIS_URL or "memory://")
+TRYON_DEFAULT_RETENTION_DAYS = env.int("TRYON_DEFAULT_RETENTION_DAYS", default=7)
+TRYON_SIGNED_URL_TTL_SECONDS = env.int("TRYON_SIGNED_URL_TTL_SECONDS", default=3600)
+TRYON_SYNC_WAIT_SECONDS = env.int("TRYON_SYNC_WAIT_SECONDS", default=90)
+TRYON_ENGINE = env.str("TRYON_ENGINE", default="local")
+TRYON_DEMO_CREDITS = env.int("TRYON_DEMO_CREDITS", default=100)
+
+# The one safe URL fetcher (design.md §6).
+TRYON_FETCH_ALLOWED_PORTS = [int(p) for p in env.list("TRYON_FETCH_ALLOWED_PORTS", default=["80", "443"])]
+TRYON_FETCH_ALLOW_NETWORKS = env.list("TRYON_FETCH_ALLOW_NETWORKS", default=[])
+TRYON_FETCH_MAX_BYTES = env.int("TRYON_FETCH_MAX_BYTES", default=10 * 1024 * 1024)
+TRYON_FETCH_CONNECT_TIMEOUT = env.float("TRYON_FETCH_CONNECT_TIMEOUT", default=3.0)
+TRYON_FETCH_READ_TIMEOUT = env.float("TRYON_FETCH_READ_TIMEOUT", default=5.0)
+TRYON_FETCH_TOTAL_TIMEOUT = env.float("TRYON_FETCH_TOTAL_TIMEOUT", default=15.0)
+TRYON_FETCH_MAX_REDIRECTS = env.int("TRYON_FETCH_MAX_REDIRECTS", default=3)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.auth.HasAccount"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.AccountRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "tryon_project.api.exception_handler.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Try-On API",
+    "DESCRIPTION": "Virtual try-on API, wire-compatible with the Try-On API v1. Authenticate with the `x-api-key` header.",
+    "VERSION": "1.4.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/tryon/v1",
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+    },
+    "SECURITY": [{"ApiKeyAuth": []}],
+    "ENUM_NAME_OVERRIDES": {},
+    # Served from the drf-spectacular-sidecar package: no external CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+
+# --- Celery ------------------------------------------------------------------------------------------------------
+_broker_dir = VAR_DIR / "broker"
+if REDIS_URL:
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)}
+else:
+    # Embedded mode: kombu's file-system transport needs no broker server.
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+    for sub in ("in", "processed"):
+        (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "in"),
+        "data_folder_out": str(_broker_dir / "in"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Security headers for production ------------------------------------------------------------------------------
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
+X_FRAME_OPTIONS = "SAMEORIGIN"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "tryon_project.api.request_id.RequestIdLogFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django logs every 4xx with its full path; paths may carry customer ids, so only errors get through.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tryon_project import health
+
+admin.site.site_header = "Try-On dashboard"
+admin.site.site_title = "Try-On dashboard"
+admin.site.index_title = "Dashboard"
+
+
+class PublicSchemaView(SpectacularAPIView):
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+
+
+class PublicDocsView(SpectacularSwaggerView):
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+
+
+api_patterns = [
+    re_path(r"^openapi\.json/?$", PublicSchemaView.as_view(), name="openapi"),
+    re_path(r"^docs/?$", PublicDocsView.as_view(url_name="openapi"), name="docs"),
+    path("", include("accounts.urls")),
+]
+
+urlpatterns = [
+    path("tryon/v1/", include(api_patterns)),
+    path("dashboard/", admin.site.urls),
+    path("healthz", health.healthz),
+    path("readyz", health.readyz),
+]
