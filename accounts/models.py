@@ -70,7 +70,8 @@ class CreditLedgerEntry(models.Model):
     kind = models.CharField(max_length=10, choices=LedgerKind.choices)
     amount = models.IntegerField(help_text="Signed change of the balance.")
     balance_after = models.IntegerField()
-    generation_ref = models.CharField(max_length=64, null=True, blank=True)
+    # NULL (not "") for top-ups so the partial unique constraint below ignores them.
+    generation_ref = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     reason = models.CharField(max_length=500, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

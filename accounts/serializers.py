@@ -2,4 +2,4 @@ from rest_framework import serializers
 
 
 class CreditBalanceSerializer(serializers.Serializer):
-    creditBalance = serializers.IntegerField()  # noqa: N815 - wire name
+    creditBalance = serializers.IntegerField()  # the wire name is camelCase

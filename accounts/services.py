@@ -42,6 +42,7 @@ def account_create(
 def account_update_settings(
     *,
     account: Account,
+    name: str | None = None,
     customer_retention_days: int | None = None,
     rate_limit_per_minute: int | None = None,
     engine: str | None = None,
@@ -49,6 +50,7 @@ def account_update_settings(
 ) -> Account:
     fields: list[str] = []
     for field, value in (
+        ("name", name),
         ("customer_retention_days", customer_retention_days),
         ("rate_limit_per_minute", rate_limit_per_minute),
         ("engine", engine),
@@ -111,7 +113,9 @@ def credits_reserve(*, account: Account, generation_ref: str) -> CreditLedgerEnt
 
     The conditional UPDATE is the whole concurrency story: it never lets the balance go below zero,
     whatever the number of concurrent callers (no read-then-write)."""
-    updated = Account.objects.filter(pk=account.pk, credit_balance__gte=1).update(credit_balance=F("credit_balance") - 1)
+    updated = Account.objects.filter(pk=account.pk, credit_balance__gte=1).update(
+        credit_balance=F("credit_balance") - 1
+    )
     if not updated:
         raise ApiError(ErrorCode.INSUFFICIENT_CREDITS, "No credit left on this account.")
     balance = Account.objects.values_list("credit_balance", flat=True).get(pk=account.pk)

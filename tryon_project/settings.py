@@ -138,6 +138,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- Public API -------------------------------------------------------------------------------------------------
 TRYON_API_PREFIX = "/tryon/v1/"
@@ -183,15 +184,14 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Try-On API",
-    "DESCRIPTION": "Virtual try-on API, wire-compatible with the Try-On API v1. Authenticate with the `x-api-key` header.",
+    "DESCRIPTION": (
+        "Virtual try-on API, wire-compatible with the Try-On API v1. Authenticate with the `x-api-key` header."
+    ),
     "VERSION": "1.4.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/tryon/v1",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
-    },
-    "SECURITY": [{"ApiKeyAuth": []}],
+    "PREPROCESSING_HOOKS": ["tryon_project.api.schema.strip_optional_trailing_slash"],
     "ENUM_NAME_OVERRIDES": {},
     # Served from the drf-spectacular-sidecar package: no external CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -230,7 +230,8 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
 LOGGING = {

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tryon_project import health
@@ -10,6 +11,7 @@ admin.site.index_title = "Dashboard"
 
 
 class PublicSchemaView(SpectacularAPIView):
+    renderer_classes = [OpenApiJsonRenderer]
     authentication_classes = []
     permission_classes = []
     throttle_classes = []

@@ -34,3 +34,8 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         codes = ", ".join(f"`{c}`" for c in _codes_for(status))
         out[status] = OpenApiResponse(response=ErrorBody, description=f"Error body; code one of {codes}.")
     return out
+
+
+def strip_optional_trailing_slash(endpoints, **kwargs):
+    """Routes accept an optional trailing slash; document the canonical form without it."""
+    return [(path.rstrip("/") or "/", regex, method, callback) for path, regex, method, callback in endpoints]

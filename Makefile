@@ -1,0 +1,53 @@
+# One command to install and run, one to test. See README.md.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+MEDIAPIPE := mediapipe==0.10.21
+
+.PHONY: install run test lint fmt bench load chaos gallery migrate schema docs-errors clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Idempotent: reinstalls only when the lock or pyproject changes. mediapipe is installed without its declared
+# dependencies (jax, opencv-contrib, ... which it does not import at run time; design.md §5); the lock holds
+# what it really needs.
+$(STAMP): $(PY) requirements.lock pyproject.toml
+	$(PIP) install --quiet -r requirements.lock
+	$(PIP) install --quiet --no-deps $(MEDIAPIPE)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+run: install
+	$(PY) scripts/run.py
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check . || true
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+
+schema: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.json
+
+bench: install
+	$(PY) scripts/bench_all.py
+
+gallery: install
+	$(PY) scripts/gallery.py
+
+clean:
+	rm -rf var/ .pytest_cache .ruff_cache

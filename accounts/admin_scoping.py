@@ -1,0 +1,76 @@
+"""Tenant scoping for the dashboard (Django admin).
+
+Staff (superusers) see every account. A merchant user (is_staff, not superuser, with an AccountMembership) sees
+and changes only its own account's rows: querysets, related-field choices and direct URLs are all scoped, and
+another account's object answers 404 (never a redirect that would confirm it exists)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import Http404
+
+from accounts.selectors import account_for_user
+
+
+def request_account(request):
+    cached = getattr(request, "_dashboard_account", None)
+    if cached is None:
+        cached = account_for_user(user=request.user)
+        request._dashboard_account = cached
+    return cached
+
+
+def is_operator(request) -> bool:
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+class AccountScopedAdmin(admin.ModelAdmin):
+    #: ORM path from the model to its Account.
+    account_path = "account"
+    #: What a merchant may do besides viewing.
+    merchant_can_add = False
+    merchant_can_change = False
+    merchant_can_delete = False
+
+    def _is_merchant(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff and request_account(request) is not None
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if is_operator(request):
+            return queryset
+        account = request_account(request)
+        if account is None:
+            return queryset.none()
+        return queryset.filter(**{self.account_path: account})
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("Not found.")
+        return obj
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not is_operator(request):
+            account = request_account(request)
+            related = db_field.related_model
+            if related._meta.label == "accounts.Account":
+                kwargs["queryset"] = related.objects.filter(pk=getattr(account, "pk", None))
+            elif hasattr(related, "account"):
+                kwargs["queryset"] = related.objects.filter(account=account)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_module_permission(self, request) -> bool:
+        return is_operator(request) or self._is_merchant(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_operator(request) or self._is_merchant(request)
+
+    def has_add_permission(self, request) -> bool:
+        return is_operator(request) or (self.merchant_can_add and self._is_merchant(request))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return is_operator(request) or (self.merchant_can_change and self._is_merchant(request))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return is_operator(request) or (self.merchant_can_delete and self._is_merchant(request))

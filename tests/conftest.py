@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.throttling import limiter
+from tests.factories import AccountFactory, api_key_for
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit windows live in Redis (or memory) outside the test database: start every test empty."""
+    limiter().storage.reset()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+class ApiClient(Client):
+    """A test client that sends the merchant's key and JSON by default."""
+
+    def __init__(self, api_key: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.api_key = api_key
+
+    def _base_environ(self, **request):
+        environ = super()._base_environ(**request)
+        if self.api_key is not None:
+            environ.setdefault("HTTP_X_API_KEY", self.api_key)
+        return environ
+
+    def post_json(self, path: str, data: object, **extra):
+        return self.post(path, data=data, content_type="application/json", **extra)
+
+
+@pytest.fixture
+def account(db):
+    return AccountFactory(credits=10)
+
+
+@pytest.fixture
+def api_key(account) -> str:
+    return api_key_for(account)
+
+
+@pytest.fixture
+def api(api_key) -> ApiClient:
+    return ApiClient(api_key)
+
+
+@pytest.fixture
+def anon() -> ApiClient:
+    return ApiClient(None)
