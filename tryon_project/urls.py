@@ -4,6 +4,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tryon_project import health
+from tryon_project.storage import signed_file_view
 
 admin.site.site_header = "Try-On dashboard"
 admin.site.site_title = "Try-On dashboard"
@@ -34,4 +35,5 @@ urlpatterns = [
     path("dashboard/", admin.site.urls),
     path("healthz", health.healthz),
     path("readyz", health.readyz),
+    path("files/<path:key>", signed_file_view, name="signed-file"),
 ]

@@ -1,0 +1,55 @@
+"""Request bodies of the write endpoints that take files: JSON, or multipart whose `data` field holds the JSON
+body as a string and whose other parts carry the bytes that `fileKey` entries name (spec §1)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from django.core.files.uploadedfile import UploadedFile
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.request import Request
+
+from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail
+
+BODY_PARSERS = [JSONParser, MultiPartParser]
+
+
+@dataclass
+class ParsedBody:
+    data: dict
+    files: dict[str, UploadedFile] = field(default_factory=dict)
+    is_multipart: bool = False
+
+    def file(self, *, key: str, path: str) -> UploadedFile:
+        """The part a `fileKey` names; MULTIPART_FILE_NOT_FOUND (with the JSON path) when absent."""
+        upload = self.files.get(key)
+        if upload is None:
+            raise ApiError(
+                ErrorCode.MULTIPART_FILE_NOT_FOUND,
+                f"No multipart file part named '{key[:100]}'.",
+                details=[ErrorDetail(path=path, message=f"no form part named '{key[:100]}'")],
+            )
+        return upload
+
+
+def body_parse(*, request: Request) -> ParsedBody:
+    content_type = (request.content_type or "").split(";")[0].strip().lower()
+    if content_type.startswith("multipart/"):
+        raw = request.data.get("data")
+        if raw is None:
+            raise ApiError(ErrorCode.MALFORMED_REQUEST, "Multipart requests carry the JSON body in a 'data' field.")
+        if isinstance(raw, UploadedFile):
+            raw = raw.read().decode("utf-8", errors="replace")
+        try:
+            data = json.loads(raw)
+        except (ValueError, TypeError) as exc:
+            raise ApiError(ErrorCode.MALFORMED_REQUEST, "The 'data' field is not valid JSON.") from exc
+        if not isinstance(data, dict):
+            raise ApiError(ErrorCode.MALFORMED_REQUEST, "The 'data' field must hold a JSON object.")
+        files = {name: request.FILES[name] for name in request.FILES}
+        return ParsedBody(data=data, files=files, is_multipart=True)
+    data = request.data
+    if not isinstance(data, dict):
+        raise ApiError(ErrorCode.MALFORMED_REQUEST, "The body must be a JSON object.")
+    return ParsedBody(data=dict(data))
