@@ -5,6 +5,7 @@ from django.test import Client
 
 from accounts.throttling import limiter
 from tests.factories import AccountFactory, api_key_for
+from tests.storage_fixtures import any_storage, moto_endpoint  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +55,4 @@ def api(api_key) -> ApiClient:
 @pytest.fixture
 def anon() -> ApiClient:
     return ApiClient(None)
+

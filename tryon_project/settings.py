@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "tryon_project",
     "accounts",
+    "customers",
 ]
 
 MIDDLEWARE = [

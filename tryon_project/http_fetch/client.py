@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 _METHODS = frozenset({"GET", "HEAD", "POST"})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK_BYTES = 64 * 1024
-# Headers that must not follow a redirect to another host.
+# Headers that must not follow a redirect to another origin.
 _CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 _DEFAULT_HEADERS = {
     "User-Agent": "tryon-server",
@@ -120,8 +120,8 @@ def _fetch(
         if redirects > settings.TRYON_FETCH_MAX_REDIRECTS:
             raise FetchError("too_many_redirects")
         next_url = urljoin(prepared.url or "", location)
-        next_host = policy.check_url(url=next_url)[0]
-        if next_host != target.host:
+        next_origin = (urlsplit(next_url).scheme.lower(), *policy.check_url(url=next_url))
+        if next_origin != (urlsplit(prepared.url or "").scheme, target.host, target.port):
             headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
         # Browser semantics, as requests applies them: 303 always, and 301/302 after POST, become a bodiless GET.
         if (response.status_code == 303 and method != "HEAD") or (
@@ -174,7 +174,7 @@ def _send(
         raise FetchError("timeout") from None
     except PinMismatchError:
         raise FetchError("blocked_address") from None
-    except requests.InvalidURL:
+    except requests.exceptions.InvalidURL:
         raise FetchError("invalid_url") from None
     except (requests.RequestException, OSError):
         raise FetchError("connection") from None

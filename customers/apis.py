@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.auth import request_account
+from customers.services import customer_image_from_upload
+from tryon_project.api.errors import ApiError, ErrorCode
+from tryon_project.api.fields import parse_bool, parse_customer_id, parse_retention_days
+from tryon_project.api.schema import error_responses
+from tryon_project.api.timefmt import iso_ms
+from tryon_project.storage import blob_signed_url
+
+UploadRequest = inline_serializer(
+    name="ImageUploadRequest",
+    fields={
+        "file": serializers.FileField(help_text="JPEG, PNG, WebP or HEIC/HEIF; at most 10 MB."),
+        "crop": serializers.BooleanField(required=False, default=True, help_text="Crop 4:5 around the person."),
+        "customerId": serializers.CharField(required=False, max_length=255),
+        "externalUserId": serializers.CharField(required=False, max_length=255, help_text="1.4 name of customerId"),
+        "retentionDays": serializers.ChoiceField(choices=[1, 3, 7], required=False),
+        "keepForDays": serializers.ChoiceField(choices=[1, 3, 7], required=False, help_text="1.4 name"),
+    },
+)
+UploadResponse = inline_serializer(
+    name="ImageUploadResponse",
+    fields={
+        "imageId": serializers.CharField(),
+        "imageUrl": serializers.URLField(),
+        "expiresAt": serializers.DateTimeField(),
+    },
+)
+
+
+class ImageUploadApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="uploadImage",
+        summary="Upload a customer photo",
+        tags=["images"],
+        request={"multipart/form-data": UploadRequest},
+        responses={201: UploadResponse, **error_responses(400, 401, 413, 415, 429)},
+    )
+    def post(self, request):
+        form = request.data
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ApiError(ErrorCode.FILE_REQUIRED, "A 'file' part is required.")
+        customer_key = "customerId" if "customerId" in form else "externalUserId"
+        retention_key = "retentionDays" if "retentionDays" in form else "keepForDays"
+        image = customer_image_from_upload(
+            account=request_account(request),
+            upload=upload,
+            crop=parse_bool(value=form.get("crop"), path="crop", default=True),
+            customer_id=parse_customer_id(value=form.get(customer_key), path=customer_key),
+            retention_days=parse_retention_days(value=form.get(retention_key), path=retention_key),
+        )
+        signed = blob_signed_url(key=image.storage_key)
+        return Response(
+            {"imageId": image.id, "imageUrl": signed.url, "expiresAt": iso_ms(image.expires_at)}, status=201
+        )

@@ -1,0 +1,44 @@
+"""Small value parsers shared by request parsers; each raises VALIDATION_FAILED with the field's path."""
+
+from __future__ import annotations
+
+from tryon_project.api.errors import ErrorDetail, validation_error
+
+RETENTION_CHOICES = (1, 3, 7)
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def parse_bool(*, value: object, path: str, default: bool) -> bool:
+    """JSON booleans, or form text `true`/`false`/`1`/`0`."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise validation_error([ErrorDetail(path=path, message="must be true or false")])
+
+
+def parse_retention_days(*, value: object, path: str) -> int | None:
+    """1, 3 or 7 (form text accepted); None when not sent."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise validation_error([ErrorDetail(path=path, message="must be one of 1, 3, 7")])
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and value in RETENTION_CHOICES:
+        return value
+    raise validation_error([ErrorDetail(path=path, message="must be one of 1, 3, 7")])
+
+
+def parse_customer_id(*, value: object, path: str) -> str:
+    """The merchant's end-user id: 1-255 characters, or empty when not sent."""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not value.strip() or len(value) > 255:
+        raise validation_error([ErrorDetail(path=path, message="must be a string of 1-255 characters")])
+    return value

@@ -1,0 +1,7 @@
+"""Opaque public ids: a type prefix and 128 random bits (spec §1: random, unguessable, >= 96 bits)."""
+
+import secrets
+
+
+def public_id(prefix: str) -> str:
+    return f"{prefix}{secrets.token_urlsafe(16)}"
