@@ -11,7 +11,7 @@ from customers.services import customer_image_from_upload
 from tryon_project.api.errors import ApiError, ErrorCode
 from tryon_project.api.fields import parse_bool, parse_customer_id, parse_retention_days
 from tryon_project.api.schema import error_responses
-from tryon_project.api.timefmt import iso_ms
+from tryon_project.api.datetimes import iso_ms
 from tryon_project.storage import blob_signed_url
 
 UploadRequest = inline_serializer(

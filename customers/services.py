@@ -123,3 +123,9 @@ def customer_images_erase(*, account: Account, customer_id: str) -> list[str]:
     blob_deletions_schedule(keys=keys)
     images.delete()
     return keys
+
+
+def customer_image_discard(*, image: CustomerImage) -> None:
+    """Undo a photo created by a call that was then refused (e.g. no credit left): nothing may remain."""
+    blob_delete(key=image.storage_key)
+    CustomerImage.objects.filter(pk=image.pk).delete()

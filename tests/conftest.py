@@ -6,6 +6,11 @@ from django.test import Client
 from accounts.throttling import limiter
 from tests.factories import AccountFactory, api_key_for
 from tests.storage_fixtures import any_storage, moto_endpoint  # noqa: F401 - shared fixtures
+from tryon_project.celery import app as celery_app
+
+# Tasks sent by tests go to an in-memory broker, never to a shared Redis queue that a real worker might consume;
+# the worker integration tests send to their own Redis queue explicitly.
+celery_app.conf.broker_url = "memory://"
 
 
 @pytest.fixture(autouse=True)

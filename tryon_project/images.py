@@ -38,8 +38,8 @@ _FORMAT_ALIASES = {"MPO": "JPEG"}
 
 # What decoders raise on hostile bytes: Pillow's plugins use OSError (UnidentifiedImageError), SyntaxError and
 # ValueError, and some truncations surface as struct/zlib/Index/EOF errors; pillow-heif wraps libheif failures in
-# ValueError/RuntimeError. Pillow's own bomb guard raises DecompressionBombError, and DecompressionBombWarning
-# arrives as an exception when warnings are turned into errors.
+# ValueError/RuntimeError. Pillow's own bomb guard raises DecompressionBombError. Warnings (a damaged EXIF block,
+# DecompressionBombWarning) arrive as exceptions when a deployment or the test suite turns warnings into errors.
 _DECODE_ERRORS = (
     OSError,
     SyntaxError,
@@ -52,7 +52,7 @@ _DECODE_ERRORS = (
     zlib.error,
     RuntimeError,
     Image.DecompressionBombError,
-    Image.DecompressionBombWarning,
+    Warning,
 )
 _CMS_ERRORS = (ImageCms.PyCMSError, OSError, ValueError, TypeError)
 
@@ -73,7 +73,6 @@ JPEG_QUALITY = 90
 # JPEG draft decoding, so the final Lanczos pass always starts from at least 3 times the pixels it keeps.
 _REDUCING_GAP = 3.0
 _WHITE = (255, 255, 255)
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 # Thumbnails, depth maps and auxiliary images are never used; not parsing them keeps the HEIF surface small.
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
@@ -190,8 +189,11 @@ def _load(im: ImageFile.ImageFile) -> None:
         im.load()
     except _DECODE_ERRORS as exc:
         raise _refuse("The image could not be decoded; the file is damaged or truncated.") from exc
-    # A HEIF item may decode to another size than its header announced.
-    _check_dimensions(im.size)
+    # A HEIF item may decode to another size than its header announced. (Only the pixel count is checked again:
+    # a JPEG decoded at draft scale is legitimately smaller than its header.)
+    limit = settings.TRYON_MAX_IMAGE_PIXELS
+    if im.width * im.height > limit:
+        raise _refuse(f"The image is {im.width}x{im.height} pixels; the limit is {limit} pixels.")
 
 
 def _resizable(im: Image.Image) -> Image.Image:
@@ -214,8 +216,10 @@ def _resizable(im: Image.Image) -> Image.Image:
 def _sixteen_bit_to_l(im: Image.Image) -> Image.Image:
     # Pillow's I/I;16 → L conversion clips at 255 instead of scaling, which would turn most of a 16-bit
     # greyscale PNG (the only 16-bit source among the allowed formats) white.
-    pixels = np.asarray(im).astype(np.int64, copy=False)
-    return Image.fromarray((np.clip(pixels, 0, 65535) >> 8).astype(np.uint8), mode="L")
+    pixels = np.asarray(im)
+    if pixels.dtype.kind == "i":  # mode I: the same 16-bit samples, widened to 32 bits
+        pixels = np.clip(pixels, 0, 65535)
+    return Image.fromarray((pixels >> 8).astype(np.uint8))
 
 
 def _upright(im: Image.Image, orientation: int) -> Image.Image:
@@ -253,7 +257,9 @@ def _convert_profile(im: Image.Image, *, icc_profile: bytes, mode: str) -> Image
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
         if "srgb" in ImageCms.getProfileDescription(source).lower():
             return None
-        return ImageCms.profileToProfile(im, source, _SRGB, outputMode=mode)
+        # A fresh sRGB profile per call (~0.1 ms): lcms profile handles are not meant to be shared across threads.
+        srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+        return ImageCms.profileToProfile(im, source, srgb, outputMode=mode)
     except _CMS_ERRORS:
         # A profile that cannot be parsed or does not fit the pixels is ignored and the pixels are kept as they
         # are, which is what browsers do with it.

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "tryon_project",
     "accounts",
     "customers",
+    "products",
 ]
 
 MIDDLEWARE = [
@@ -170,7 +171,14 @@ TRYON_DEFAULT_RETENTION_DAYS = env.int("TRYON_DEFAULT_RETENTION_DAYS", default=7
 TRYON_SIGNED_URL_TTL_SECONDS = env.int("TRYON_SIGNED_URL_TTL_SECONDS", default=3600)
 TRYON_SYNC_WAIT_SECONDS = env.int("TRYON_SYNC_WAIT_SECONDS", default=90)
 TRYON_ENGINE = env.str("TRYON_ENGINE", default="local")
+# A generation is attempted at most this many times (worker crashes, retryable engine errors): a poison pill
+# that kills every worker that touches it ends FAILED instead of looping.
+TRYON_MAX_ATTEMPTS = env.int("TRYON_MAX_ATTEMPTS", default=3)
+# The reaper re-sends PENDING rows older than this (broker down at commit) ...
+TRYON_REAPER_PENDING_AFTER_SECONDS = env.int("TRYON_REAPER_PENDING_AFTER_SECONDS", default=120)
+TRYON_REAPER_INTERVAL_SECONDS = env.int("TRYON_REAPER_INTERVAL_SECONDS", default=60)
 TRYON_DEMO_CREDITS = env.int("TRYON_DEMO_CREDITS", default=100)
+TRYON_PRODUCT_PURGE_INTERVAL_SECONDS = env.int("TRYON_PRODUCT_PURGE_INTERVAL_SECONDS", default=3600)
 
 # The one safe URL fetcher (design.md §6).
 TRYON_FETCH_ALLOWED_PORTS = [int(p) for p in env.list("TRYON_FETCH_ALLOWED_PORTS", default=["80", "443"])]
@@ -237,7 +245,15 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "products-purge-expired": {
+        "task": "products.tasks.product_purge_expired",
+        "schedule": float(TRYON_PRODUCT_PURGE_INTERVAL_SECONDS),
+    },
+    "generations-reap": {"task": "generations.reap", "schedule": float(TRYON_REAPER_INTERVAL_SECONDS)},
+    "generations-purge-results": {"task": "generations.purge_results", "schedule": 600.0},
+    "customers-purge-expired": {"task": "customers.purge_expired", "schedule": 600.0},
+}
 
 # --- Security headers for production ------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
@@ -259,5 +275,7 @@ LOGGING = {
         # Django logs every 4xx with its full path; paths may carry customer ids, so only errors get through.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # urllib3 logs full URLs at DEBUG and host names on TLS warnings: logs carry no URLs.
+        "urllib3": {"level": "ERROR"},
     },
 }

@@ -28,6 +28,7 @@ api_patterns = [
     re_path(r"^openapi\.json/?$", PublicSchemaView.as_view(), name="openapi"),
     re_path(r"^docs/?$", PublicDocsView.as_view(url_name="openapi"), name="docs"),
     path("", include("accounts.urls")),
+    path("", include("products.urls")),
     path("", include("customers.urls")),
 ]
 

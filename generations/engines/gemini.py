@@ -135,6 +135,8 @@ class GeminiEngine:
         generate_config = types.GenerateContentConfig(
             response_modalities=["IMAGE"],
             candidate_count=1,
+            # No tools are offered, so the SDK's function-calling loop has nothing to do.
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
             seed=request.options.seed,
             image_config=types.ImageConfig(
                 aspect_ratio=nearest_aspect_ratio(request.options.output_size or person_size)
@@ -241,9 +243,11 @@ def inspect_image(data: bytes, *, code: EngineErrorCode) -> tuple[str, tuple[int
     """MIME type and size read from the image header (no full decode); raises EngineError(code) if unreadable."""
     try:
         with Image.open(BytesIO(data)) as image:
-            mime_type = Image.MIME.get(image.format or "", "")
+            # Pillow names JPEGs with an embedded second picture (common from phones) "MPO"; on the wire it is JPEG.
+            image_format = "JPEG" if image.format == "MPO" else image.format or ""
+            mime_type = Image.MIME.get(image_format, "")
             size = image.size
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         raise EngineError(code, "The image could not be read.") from exc
     if not mime_type:
         raise EngineError(code, "The image format is not supported.")

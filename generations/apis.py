@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.auth import request_account
+from customers.tasks import blob_deletions_task
+from generations.models import Generation
+from generations.request_parser import tryon_input_parse
+from generations.selectors import generation_accepted_wire, generation_get, generation_wire
+from generations.serializers import (
+    AcceptedSerializer,
+    GenerationSerializer,
+    TryOnMultipartSerializer,
+    TryOnRequestSerializer,
+)
+from generations.services.create import generation_create
+from generations.services.erasure import customer_erase
+from tryon_project.api.multipart import BODY_PARSERS, body_parse
+from tryon_project.api.schema import error_responses
+
+logger = logging.getLogger("tryon.generations")
+
+_TRYON_REQUEST = {"application/json": TryOnRequestSerializer, "multipart/form-data": TryOnMultipartSerializer}
+
+
+class TryOnApi(APIView):
+    parser_classes = BODY_PARSERS
+
+    @extend_schema(
+        operation_id="createTryOn",
+        summary="Start a try-on (1 credit)",
+        tags=["try-on"],
+        request=_TRYON_REQUEST,
+        responses={202: AcceptedSerializer, **error_responses(400, 401, 402, 404, 413, 415, 429)},
+    )
+    def post(self, request):
+        body = body_parse(request=request)
+        generation = generation_create(
+            account=request_account(request), tryon=tryon_input_parse(data=body.data), body=body
+        )
+        return Response(generation_accepted_wire(generation=generation), status=202)
+
+
+class TryOnSyncAcceptApi(TryOnApi):
+    """The accepting half of /try-on/sync; the waiting half is `tryon_sync_view`."""
+
+    @extend_schema(
+        operation_id="createTryOnSync",
+        summary="Start a try-on and wait for it (up to 90 s)",
+        tags=["try-on"],
+        request=_TRYON_REQUEST,
+        responses={
+            200: GenerationSerializer,
+            202: AcceptedSerializer,
+            **error_responses(400, 401, 402, 404, 413, 415, 429),
+        },
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+_accept = csrf_exempt(TryOnSyncAcceptApi.as_view())
+
+
+def _terminal_wire(generation_id: str) -> dict | None:
+    generation = Generation.objects.filter(id=generation_id).first()
+    if generation is None or not generation.is_terminal:
+        return None
+    return generation_wire(generation=generation)
+
+
+@csrf_exempt
+async def tryon_sync_view(request):
+    """Accept like /try-on, then wait without holding a thread: the event loop sleeps between cheap status reads,
+    so many concurrent waits cost a coroutine each, not a worker thread or a database connection each."""
+    response = await sync_to_async(_accept)(request)
+    if response.status_code != 202:
+        return response
+    generation_id = response.data["generationId"]
+    deadline = time.monotonic() + settings.TRYON_SYNC_WAIT_SECONDS
+    delay = 0.1
+    read = sync_to_async(_terminal_wire, thread_sensitive=False)
+    while True:
+        wire = await read(generation_id)
+        if wire is not None:
+            final = JsonResponse(wire, status=200)
+            break
+        if time.monotonic() + delay > deadline:
+            final = JsonResponse(response.data, status=202)
+            break
+        await asyncio.sleep(delay)
+        delay = min(1.0, delay * 1.5)
+    for header in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
+        if response.has_header(header):
+            final[header] = response[header]
+    return final
+
+
+# The OpenAPI generator documents this route from the DRF view that does the accepting.
+tryon_sync_view.cls = TryOnSyncAcceptApi
+tryon_sync_view.initkwargs = {}
+
+
+class GenerationDetailApi(APIView):
+    @extend_schema(
+        operation_id="getGeneration",
+        summary="Poll a generation",
+        tags=["try-on"],
+        parameters=[OpenApiParameter("generation_id", str, OpenApiParameter.PATH)],
+        responses={200: GenerationSerializer, **error_responses(401, 403, 404, 429)},
+    )
+    def get(self, request, generation_id: str):
+        generation = generation_get(account=request_account(request), generation_id=generation_id)
+        return Response(generation_wire(generation=generation))
+
+
+class CustomerEraseApi(APIView):
+    @extend_schema(
+        operation_id="deleteCustomer",
+        summary="Erase one end user's data (GDPR)",
+        tags=["customers"],
+        parameters=[OpenApiParameter("customer_id", str, OpenApiParameter.PATH)],
+        responses={204: None, **error_responses(401, 429)},
+    )
+    def delete(self, request, customer_id: str):
+        keys = customer_erase(account=request_account(request), customer_id=customer_id)
+        if keys:
+            transaction.on_commit(lambda: _enqueue_deletions(keys))
+        return Response(status=204)
+
+
+def _enqueue_deletions(keys: list[str]) -> None:
+    try:
+        blob_deletions_task.delay(keys)
+    except Exception as exc:  # noqa: BLE001 - the periodic purge deletes what is scheduled if the broker is down
+        logger.warning("could not enqueue storage deletion (the periodic purge will do it): %s", type(exc).__name__)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from accounts.models import Account
+from generations.models import Generation, GenerationStatus
+from tryon_project.api.errors import ApiError, ErrorCode
+from tryon_project.api.datetimes import iso_ms
+from tryon_project.storage import blob_signed_url
+
+
+def generation_get(*, account: Account, generation_id: str) -> Generation:
+    """This account's generation; 403 FORBIDDEN when the id belongs to another account (spec §2.4), 404 when no
+    account has it."""
+    generation = Generation.objects.filter(id=generation_id).only("id", "account_id").first()
+    if generation is None:
+        raise ApiError(ErrorCode.GENERATION_NOT_FOUND, "Generation not found.")
+    if generation.account_id != account.pk:
+        raise ApiError(ErrorCode.FORBIDDEN, "This generation belongs to another account.")
+    return Generation.objects.get(id=generation_id, account=account)
+
+
+def generation_accepted_wire(*, generation: Generation) -> dict:
+    """The 202 body. Always PENDING, mock included (spec §2.2)."""
+    return {
+        "generationId": generation.id,
+        "status": GenerationStatus.PENDING.value,
+        "productExternalId": generation.product_external_id,
+    }
+
+
+def generation_wire(*, generation: Generation) -> dict:
+    """The generation object (spec §2.4): optional fields are omitted, never null. The result URL is signed afresh
+    on every read and never stored."""
+    body: dict = {
+        "generationId": generation.id,
+        "status": generation.status,
+        "productExternalId": generation.product_external_id,
+    }
+    if generation.status == GenerationStatus.COMPLETED:
+        if generation.result_key:
+            signed = blob_signed_url(key=generation.result_key)
+            body["resultImageUrl"] = signed.url
+            # When this URL stops working: its signature's expiry, or the result's deletion if that comes first.
+            expires_at = signed.expires_at
+            if generation.result_expires_at is not None:
+                expires_at = min(expires_at, generation.result_expires_at)
+            body["resultImageExpiresAt"] = iso_ms(expires_at)
+        elif generation.result_deleted:
+            body["resultDeleted"] = True
+    if generation.status == GenerationStatus.FAILED:
+        body["errorCode"] = generation.error_code
+        body["errorMessage"] = generation.error_message
+    body["createdAt"] = iso_ms(generation.created_at)
+    body["updatedAt"] = iso_ms(generation.updated_at)
+    if generation.completed_at is not None:
+        body["completedAt"] = iso_ms(generation.completed_at)
+    if generation.duration_ms is not None:
+        body["durationMs"] = generation.duration_ms
+    return body

@@ -1,0 +1,141 @@
+"""Accepting a try-on: resolve the customer image and the product, reserve a credit and create the generation in
+one transaction, enqueue after commit."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from accounts.models import Account
+from customers.models import CustomerImage, ImageSource
+from customers.selectors import customer_image_get
+from customers.services import customer_image_create, customer_image_discard, customer_image_from_upload
+from generations.models import Generation, GenerationStatus
+from generations.request_parser import CustomerImageKind, TryOnInput
+from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail
+from tryon_project.api.multipart import ParsedBody
+from tryon_project.http_fetch import FetchError, url_fetch
+from tryon_project.storage import blob_delete, blob_read, blob_save
+
+logger = logging.getLogger("tryon.generations")
+
+MOCK_TITLE = "mock"
+
+
+def generation_enqueue(*, generation_id: str) -> None:
+    """Send the task; if the broker is down the row stays PENDING and the reaper sends it again later."""
+    from generations.tasks import generation_run
+
+    try:
+        generation_run.delay(generation_id)
+    except Exception as exc:  # noqa: BLE001 - the reaper owns recovery; the client already has its 202
+        logger.warning("could not enqueue generation (reaper will retry): %s", type(exc).__name__)
+
+
+def _customer_image_resolve(*, account: Account, tryon: TryOnInput, body: ParsedBody) -> tuple[CustomerImage, bool]:
+    """The person image and whether this call created it (so a refused call can remove it again)."""
+    ref = tryon.customer_image
+    if ref.kind is CustomerImageKind.ID:
+        return customer_image_get(account=account, image_id=ref.value), False
+    if ref.kind is CustomerImageKind.FILE:
+        upload = body.file(key=ref.value, path=ref.path)
+        image = customer_image_from_upload(
+            account=account, upload=upload, crop=True, customer_id=tryon.customer_id,
+            retention_days=tryon.retention_days, source=ImageSource.FILE,
+        )
+        return image, True
+    try:
+        fetched = url_fetch(url=ref.value)
+    except FetchError as exc:
+        raise ApiError(
+            ErrorCode.CUSTOMER_IMAGE_FETCH_FAILED,
+            "The customer image URL could not be downloaded.",
+            details=[ErrorDetail(path=ref.path, message=str(exc))],
+        ) from exc
+    try:
+        image = customer_image_create(
+            account=account, data=fetched.content, crop=True, customer_id=tryon.customer_id,
+            retention_days=tryon.retention_days, source=ImageSource.URL,
+        )
+    except ApiError as exc:
+        if exc.code is ErrorCode.PAYLOAD_TOO_LARGE:
+            reason = "the file is too large"
+        elif exc.code is ErrorCode.INVALID_IMAGE:
+            reason = "the URL did not return a usable image"
+        else:
+            raise
+        raise ApiError(
+            ErrorCode.CUSTOMER_IMAGE_FETCH_FAILED,
+            "The customer image URL could not be used.",
+            details=[ErrorDetail(path=ref.path, message=reason)],
+        ) from exc
+    return image, True
+
+
+def generation_create(*, account: Account, tryon: TryOnInput, body: ParsedBody) -> Generation:
+    # Imported here: the catalog sits beside customers, below generations.
+    from products.services import product_resolve_for_tryon, product_snapshot, product_touch
+
+    item_title = tryon.product_item.get("title")
+    if item_title != MOCK_TITLE and account.credit_balance < 1:
+        # Cheap early refusal before any download or image work; the reserve below is the real arbiter.
+        account.refresh_from_db(fields=["credit_balance"])
+        if account.credit_balance < 1:
+            raise ApiError(ErrorCode.INSUFFICIENT_CREDITS, "No credit left on this account.")
+
+    customer_image, created_here = _customer_image_resolve(account=account, tryon=tryon, body=body)
+    mock_result_key = ""
+    try:
+        with transaction.atomic():
+            product = product_resolve_for_tryon(
+                account=account, item=tryon.product_item, body=body, path=tryon.product_path
+            )
+            is_mock = product.title == MOCK_TITLE
+            generation = Generation(
+                account=account,
+                product=product,
+                product_external_id=product.external_id,
+                product_snapshot=product_snapshot(product=product),
+                customer_image=customer_image,
+                person_image_key=customer_image.storage_key,
+                customer_id=tryon.customer_id or customer_image.customer_id,
+                retention_days=customer_image.retention_days,
+                use_watermark=tryon.use_watermark,
+                is_mock=is_mock,
+                engine="mock" if is_mock else (account.engine or ""),
+                webhook_url=tryon.webhook_url,
+            )
+            if is_mock:
+                _mock_complete(generation=generation, person_key=customer_image.storage_key)
+                mock_result_key = generation.result_key
+            else:
+                from accounts.services import credits_reserve
+
+                credits_reserve(account=account, generation_ref=generation.id)
+            generation.save(force_insert=True)
+            product_touch(product=product)
+            if not is_mock:
+                transaction.on_commit(lambda: generation_enqueue(generation_id=generation.id))
+    except Exception:
+        if mock_result_key:
+            blob_delete(key=mock_result_key)
+        if created_here:
+            customer_image_discard(image=customer_image)
+        raise
+    return generation
+
+
+def _mock_complete(*, generation: Generation, person_key: str) -> None:
+    """The `mock` product: instantly COMPLETED with the processed customer photo as the result, free of charge."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    generation.result_key = blob_save(kind="result", data=blob_read(key=person_key), content_type="image/jpeg")
+    generation.status = GenerationStatus.COMPLETED
+    generation.started_at = now
+    generation.completed_at = now
+    generation.duration_ms = 0
+    generation.result_expires_at = now + timedelta(days=generation.retention_days)

@@ -1,0 +1,98 @@
+"""The generation state machine, written only with conditional updates.
+
+PENDING → PROCESSING (claim: attempt + 1) → COMPLETED | FAILED. A worker may finish a generation only while it is
+still PROCESSING under the attempt it claimed, so a stale worker (redelivered task, erased user, reaped job) can
+never overwrite the row. A failure refunds the reserved credit exactly once (the ledger's unique constraint)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.services import credits_refund
+from generations.models import Generation, GenerationStatus
+
+logger = logging.getLogger("tryon.generations")
+
+IN_FLIGHT = (GenerationStatus.PENDING, GenerationStatus.PROCESSING)
+
+
+@dataclass(frozen=True)
+class Claim:
+    generation: Generation
+    attempt: int
+
+
+def generation_claim(*, generation_id: str) -> Claim | None:
+    """Take the generation for this worker. A PROCESSING row may be re-claimed (a redelivered task after a worker
+    died); the attempt counter fences off the previous holder. None when it is terminal or out of attempts."""
+    now = timezone.now()
+    claimed = Generation.objects.filter(
+        id=generation_id, status__in=IN_FLIGHT, attempts__lt=settings.TRYON_MAX_ATTEMPTS
+    ).update(status=GenerationStatus.PROCESSING, attempts=F("attempts") + 1, started_at=now, updated_at=now)
+    if not claimed:
+        return None
+    generation = Generation.objects.select_related("account").get(id=generation_id)
+    return Claim(generation=generation, attempt=generation.attempts)
+
+
+def generation_complete(*, claim: Claim, result_key: str, timings: dict | None = None) -> bool:
+    """Finish as COMPLETED; False when this worker no longer holds the generation (the caller must then delete
+    the object it stored)."""
+    generation = claim.generation
+    now = timezone.now()
+    duration_ms = max(0, int((now - generation.created_at).total_seconds() * 1000))
+    return bool(
+        Generation.objects.filter(
+            id=generation.id, status=GenerationStatus.PROCESSING, attempts=claim.attempt
+        ).update(
+            status=GenerationStatus.COMPLETED,
+            result_key=result_key,
+            result_expires_at=now + timedelta(days=generation.retention_days),
+            completed_at=now,
+            updated_at=now,
+            duration_ms=duration_ms,
+            timings=timings or {},
+        )
+    )
+
+
+def generation_fail(
+    *, generation_id: str, code: str, message: str, attempt: int | None = None, statuses=IN_FLIGHT
+) -> bool:
+    """Move a non-terminal generation to FAILED and refund its credit, in one transaction. With `attempt`, only the
+    holder of that attempt may do it. Returns False when the row was already terminal (nothing refunded)."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = Generation.objects.filter(id=generation_id, status__in=statuses)
+        if attempt is not None:
+            rows = rows.filter(attempts=attempt)
+        row = rows.select_for_update().values("account_id", "created_at").first()
+        if row is None:
+            return False
+        Generation.objects.filter(id=generation_id).update(
+            status=GenerationStatus.FAILED,
+            error_code=code,
+            error_message=message[:500],
+            completed_at=now,
+            updated_at=now,
+            duration_ms=max(0, int((now - row["created_at"]).total_seconds() * 1000)),
+        )
+        credits_refund(account_id=row["account_id"], generation_ref=generation_id, reason=code)
+    logger.info("generation failed: %s", code)
+    return True
+
+
+def generation_requeue(*, generation_id: str) -> bool:
+    """Hand a PROCESSING generation whose worker vanished back to PENDING (the reaper does this)."""
+    return bool(
+        Generation.objects.filter(id=generation_id, status=GenerationStatus.PROCESSING).update(
+            status=GenerationStatus.PENDING, updated_at=timezone.now()
+        )
+    )

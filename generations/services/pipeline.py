@@ -1,0 +1,106 @@
+"""What a worker does with one generation: claim, gather the images, run the engine, watermark, store, finish."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from generations.engines.registry import engine_get
+
+from generations.engines.base import Category, EngineError, TryOnRequest
+from generations.models import Generation
+from generations.services.lifecycle import Claim, generation_claim, generation_complete, generation_fail
+from tryon_project.api.errors import GenerationErrorCode
+from tryon_project.storage import blob_delete, blob_read, blob_save
+
+logger = logging.getLogger("tryon.generations")
+
+
+class RetryableGenerationError(Exception):
+    """A transient failure: the task retries with backoff while attempts remain."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    status: str  # "completed", "failed", "skipped", "stale"
+
+
+def _product_images(*, generation: Generation) -> tuple[bytes, ...]:
+    from products.services import ProductImageUnavailable, snapshot_image_bytes
+
+    try:
+        return tuple(snapshot_image_bytes(snapshot=generation.product_snapshot))
+    except ProductImageUnavailable as exc:
+        raise EngineError(exc.code, exc.message, retryable=getattr(exc, "retryable", False)) from exc
+
+
+def _watermark(*, generation: Generation, image: bytes) -> bytes:
+    """Composite the account's logo when the call wants it and the account has one enabled."""
+    if not generation.use_watermark:
+        return image
+    try:
+        from watermark.services import watermark_apply_for_account
+    except ImportError:
+        return image
+    return watermark_apply_for_account(account=generation.account, image=image)
+
+
+def generation_process(*, generation_id: str) -> ProcessOutcome:
+    claim = generation_claim(generation_id=generation_id)
+    if claim is None:
+        return ProcessOutcome(status="skipped")
+    generation = claim.generation
+    started = time.perf_counter()
+    try:
+        try:
+            person = blob_read(key=generation.person_image_key)
+        except (FileNotFoundError, OSError, ValueError) as exc:
+            raise EngineError(GenerationErrorCode.CUSTOMER_IMAGE_INVALID.name,
+                              "The customer image is no longer available.") from exc
+        garments = _product_images(generation=generation)
+        snapshot = generation.product_snapshot
+        engine = engine_get(name=generation.engine or None)
+        fetched_ms = (time.perf_counter() - started) * 1000
+        result = engine.run(
+            TryOnRequest(
+                person_image=person,
+                garment_images=garments,
+                title=snapshot.get("title") or "",
+                description=snapshot.get("description") or "",
+                category=Category(snapshot.get("category") or "auto"),
+            )
+        )
+    except EngineError as exc:
+        if exc.retryable:
+            raise RetryableGenerationError(str(exc.code), exc.message) from exc
+        generation_fail(generation_id=generation.id, code=str(exc.code), message=exc.message, attempt=claim.attempt)
+        return ProcessOutcome(status="failed")
+    image = _watermark(generation=generation, image=result.image)
+    return _store_and_finish(claim=claim, image=image, content_type=result.content_type, timings={
+        "inputs_ms": round(fetched_ms, 1),
+        "engine_ms": round(sum(result.timings_ms.values()), 1) if result.timings_ms else None,
+        "engine": result.engine,
+        "engine_version": result.engine_version,
+        "total_ms": round((time.perf_counter() - started) * 1000, 1),
+    })
+
+
+def _store_and_finish(*, claim: Claim, image: bytes, content_type: str, timings: dict) -> ProcessOutcome:
+    key = blob_save(kind="result", data=image, content_type=content_type)
+    if generation_complete(claim=claim, result_key=key, timings=timings):
+        return ProcessOutcome(status="completed")
+    # Fenced off (erased user, reaped or redelivered job): the row is not ours, so neither is the object.
+    blob_delete(key=key)
+    logger.info("stale worker discarded its result")
+    return ProcessOutcome(status="stale")
+
+
+def generation_give_up(*, generation_id: str, code: str, message: str) -> None:
+    """Retries exhausted or time limit hit: fail whatever attempt holds it."""
+    generation_fail(generation_id=generation_id, code=code, message=message)

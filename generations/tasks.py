@@ -1,0 +1,47 @@
+"""Celery tasks: each fetches by id and calls a service (design.md §2, §4)."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from generations.services.lifecycle import generation_fail
+from generations.services.maintenance import generation_results_purge_expired, generations_reap
+from generations.services.pipeline import RetryableGenerationError, generation_give_up, generation_process
+from tryon_project.api.errors import GenerationErrorCode
+
+logger = logging.getLogger("tryon.generations")
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, name="generations.run")
+def generation_run(self, generation_id: str) -> str:
+    try:
+        return generation_process(generation_id=generation_id).status
+    except RetryableGenerationError as exc:
+        if self.request.retries + 1 >= settings.TRYON_MAX_ATTEMPTS:
+            generation_give_up(generation_id=generation_id, code=exc.code, message=exc.message)
+            return "failed"
+        # Exponential backoff with jitter: 5 s, 10 s, 20 s ... (+ up to 50 %).
+        countdown = 5 * 2**self.request.retries
+        raise self.retry(countdown=countdown * (1 + random.random() / 2), exc=exc) from exc
+    except SoftTimeLimitExceeded:
+        generation_fail(
+            generation_id=generation_id,
+            code=GenerationErrorCode.GENERATION_TIMEOUT.name,
+            message="The generation did not finish in time.",
+        )
+        return "failed"
+
+
+@shared_task(name="generations.reap")
+def generations_reap_task() -> dict:
+    return generations_reap()
+
+
+@shared_task(name="generations.purge_results")
+def generation_results_purge_task() -> int:
+    return generation_results_purge_expired()
