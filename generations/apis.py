@@ -90,17 +90,15 @@ async def tryon_sync_view(request):
     generation_id = response.data["generationId"]
     deadline = time.monotonic() + settings.TRYON_SYNC_WAIT_SECONDS
     delay = 0.1
+    # The first read runs on the request's own thread and connection (it sees what the accept just wrote); the
+    # polls after it share a small pool, so waiting requests do not each hold a database connection.
+    wire = await sync_to_async(_terminal_wire)(generation_id)
     read = sync_to_async(_terminal_wire, thread_sensitive=False)
-    while True:
-        wire = await read(generation_id)
-        if wire is not None:
-            final = JsonResponse(wire, status=200)
-            break
-        if time.monotonic() + delay > deadline:
-            final = JsonResponse(response.data, status=202)
-            break
+    while wire is None and time.monotonic() + delay <= deadline:
         await asyncio.sleep(delay)
         delay = min(1.0, delay * 1.5)
+        wire = await read(generation_id)
+    final = JsonResponse(wire, status=200) if wire is not None else JsonResponse(response.data, status=202)
     for header in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
         if response.has_header(header):
             final[header] = response[header]

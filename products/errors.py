@@ -6,10 +6,14 @@ ProductImageErrorCode = Literal["PRODUCT_IMAGE_FETCH_FAILED", "PRODUCT_IMAGE_INV
 
 
 class ProductImageUnavailable(Exception):
-    """A product image could not be turned into usable bytes. `code` is the generation's async error code
-    (spec §1.2); `message` is safe to show to the API client (no URL, no address)."""
+    """A product image could not be turned into usable bytes.
 
-    def __init__(self, *, code: ProductImageErrorCode, message: str) -> None:
+    `code` is the generation's asynchronous error code (spec §1.2); `message` is safe to show to the API client
+    (no URL, no address); `retryable` is True for transient download failures (timeouts, connection errors,
+    5xx answers), where trying again later may succeed."""
+
+    def __init__(self, *, code: ProductImageErrorCode, message: str, retryable: bool = False) -> None:
         self.code: ProductImageErrorCode = code
         self.message = message
+        self.retryable = retryable
         super().__init__(message)

@@ -197,8 +197,8 @@ def _category(value, errors: _Collector, key: str) -> str:
     return value
 
 
-# A raw entry after shape checks: (path parts of the entry, "url" | "fileKey", value, path parts of the value).
-_Entry = tuple[tuple[str | int, ...], str, str, tuple[str | int, ...]]
+# A raw entry after shape checks: ("url" | "fileKey", value, path parts of the value).
+_Entry = tuple[str, str, tuple[str | int, ...]]
 
 
 def _image_entries(item: dict, errors: _Collector) -> list[_Entry | None] | None:
@@ -215,7 +215,7 @@ def _image_entries(item: dict, errors: _Collector) -> list[_Entry | None] | None
         entries: list[_Entry | None] = []
         for index, url in enumerate(image_urls):
             if _check_url(url, errors, ("imageUrls", index)):
-                entries.append((("imageUrls", index), "url", url, ("imageUrls", index)))
+                entries.append(("url", url, ("imageUrls", index)))
         _check_count(len(image_urls), errors, "imageUrls")
         return entries
     if images is None:
@@ -244,12 +244,12 @@ def _image_entry(entry, errors: _Collector, index: int) -> _Entry | None:
         errors.add(*where, message="must have either url or fileKey, not both")
         return None
     if url is not None:
-        return (base, "url", url, (*where, "url")) if _check_url(url, errors, (*where, "url")) else None
+        return ("url", url, (*where, "url")) if _check_url(url, errors, (*where, "url")) else None
     if file_key is not None:
         if not isinstance(file_key, str) or not file_key:
             errors.add(*where, "fileKey", message="must be a non-empty string")
             return None
-        return (base, "fileKey", file_key, (*where, "fileKey"))
+        return ("fileKey", file_key, (*where, "fileKey"))
     return None
 
 
@@ -279,6 +279,7 @@ def _check_url(url, errors: _Collector, parts: tuple[str | int, ...]) -> bool:
 
 
 def _resolve_images(entries: list[_Entry | None], files: ParsedBody, prefix: str) -> list[ImageInput]:
+    checked: list[_Entry] = []
     for index, entry in enumerate(entries):
         if entry is None:
             path = _join(prefix, "images", index)
@@ -287,9 +288,10 @@ def _resolve_images(entries: list[_Entry | None], files: ParsedBody, prefix: str
                 "Each images[] entry needs a url or a fileKey.",
                 details=[ErrorDetail(path=path, message="needs a url or a fileKey")],
             )
+        checked.append(entry)
     normalised: dict[str, ImageInput] = {}
     images: list[ImageInput] = []
-    for _base, kind, value, value_parts in entries:  # type: ignore[misc]
+    for kind, value, value_parts in checked:
         if kind == "url":
             images.append(ImageInput(url=value))
             continue

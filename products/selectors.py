@@ -88,24 +88,3 @@ def product_stats(
         "avgGenerationTimeMs": round(figures["average"] or 0),
     }
 
-
-def product_snapshot(*, product: Product) -> dict:
-    """What a generation records about its product, so that editing or deleting the product later never
-    rewrites history. Plain JSON-serialisable data; `stored_key` is the storage key of the uploaded bytes or
-    of the cached download at snapshot time (None for a URL not downloaded yet)."""
-    return {
-        "external_id": product.external_id,
-        "title": product.title,
-        "description": product.description,
-        "category": product.category,
-        "images": [
-            {
-                "image_id": image.pk,
-                "order": image.order,
-                "source_url": image.source_url,
-                "upload_ref": image.upload_ref,
-                "stored_key": image.upload_key or image.cached_key,
-            }
-            for image in product.images.all()
-        ],
-    }

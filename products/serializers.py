@@ -133,6 +133,9 @@ class _InstantField(serializers.Field):
 
     def to_internal_value(self, data) -> datetime:
         text = str(data).strip()
+        if "T" in text:
+            # An unencoded "+" of a UTC offset arrives as a space in a query string.
+            text = text.replace(" ", "+")
         try:
             if len(text) == 10:
                 day = date.fromisoformat(text)

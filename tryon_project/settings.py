@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "accounts",
     "customers",
     "products",
+    "generations",
 ]
 
 MIDDLEWARE = [
@@ -177,7 +178,29 @@ TRYON_MAX_ATTEMPTS = env.int("TRYON_MAX_ATTEMPTS", default=3)
 # The reaper re-sends PENDING rows older than this (broker down at commit) ...
 TRYON_REAPER_PENDING_AFTER_SECONDS = env.int("TRYON_REAPER_PENDING_AFTER_SECONDS", default=120)
 TRYON_REAPER_INTERVAL_SECONDS = env.int("TRYON_REAPER_INTERVAL_SECONDS", default=60)
+# Extra engines an operator plugs in, as name=dotted.path.Class pairs separated by commas.
+TRYON_EXTRA_ENGINES = env.dict("TRYON_EXTRA_ENGINES", default={})
+
+# Hosted engines (docs/engines-hosted.md). Their timeout must stay below the task's soft time limit.
+TRYON_HOSTED_TIMEOUT_SECONDS = env.float("TRYON_HOSTED_TIMEOUT_SECONDS", default=60.0)
+TRYON_GEMINI_API_KEY = env.str("TRYON_GEMINI_API_KEY", default="")
+TRYON_GEMINI_MODEL = env.str("TRYON_GEMINI_MODEL", default="gemini-2.5-flash-image")
+TRYON_GEMINI_BASE_URL = env.str("TRYON_GEMINI_BASE_URL", default="")
+TRYON_VERTEX_PROJECT = env.str("TRYON_VERTEX_PROJECT", default="")
+TRYON_VERTEX_LOCATION = env.str("TRYON_VERTEX_LOCATION", default="us-central1")
+TRYON_VERTEX_MODEL = env.str("TRYON_VERTEX_MODEL", default="virtual-try-on-preview-08-04")
+TRYON_VERTEX_API_KEY = env.str("TRYON_VERTEX_API_KEY", default="")
+TRYON_VERTEX_BASE_URL = env.str("TRYON_VERTEX_BASE_URL", default="")
+TRYON_FASHN_API_KEY = env.str("TRYON_FASHN_API_KEY", default="")
+TRYON_FASHN_BASE_URL = env.str("TRYON_FASHN_BASE_URL", default="https://api.fashn.ai")
+TRYON_FASHN_MODEL = env.str("TRYON_FASHN_MODEL", default="tryon-v1.6")
+TRYON_FASHN_MODE = env.str("TRYON_FASHN_MODE", default="balanced")
 TRYON_DEMO_CREDITS = env.int("TRYON_DEMO_CREDITS", default=100)
+TRYON_IDEMPOTENCY_TTL_HOURS = env.int("TRYON_IDEMPOTENCY_TTL_HOURS", default=24)
+# How long a repeated Idempotency-Key waits for the first request before answering 409.
+TRYON_IDEMPOTENCY_WAIT_SECONDS = env.float("TRYON_IDEMPOTENCY_WAIT_SECONDS", default=10.0)
+# Mounts /bench/bare, the baseline of bench/api.py. Never on in production.
+TRYON_BENCH_VIEWS = env.bool("TRYON_BENCH_VIEWS", default=False)
 TRYON_PRODUCT_PURGE_INTERVAL_SECONDS = env.int("TRYON_PRODUCT_PURGE_INTERVAL_SECONDS", default=3600)
 
 # The one safe URL fetcher (design.md §6).
@@ -243,6 +266,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
 CELERY_TASK_IGNORE_RESULT = True
+if TRYON_HOSTED_TIMEOUT_SECONDS >= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("TRYON_HOSTED_TIMEOUT_SECONDS must be below CELERY_TASK_SOFT_TIME_LIMIT.")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
@@ -253,6 +278,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "generations-reap": {"task": "generations.reap", "schedule": float(TRYON_REAPER_INTERVAL_SECONDS)},
     "generations-purge-results": {"task": "generations.purge_results", "schedule": 600.0},
     "customers-purge-expired": {"task": "customers.purge_expired", "schedule": 600.0},
+    "idempotency-purge": {"task": "platform.purge_idempotency", "schedule": 3600.0},
 }
 
 # --- Security headers for production ------------------------------------------------------------------------------

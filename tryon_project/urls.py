@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -30,6 +31,7 @@ api_patterns = [
     path("", include("accounts.urls")),
     path("", include("products.urls")),
     path("", include("customers.urls")),
+    path("", include("generations.urls")),
 ]
 
 urlpatterns = [
@@ -39,3 +41,8 @@ urlpatterns = [
     path("readyz", health.readyz),
     path("files/<path:key>", signed_file_view, name="signed-file"),
 ]
+
+if settings.TRYON_BENCH_VIEWS:
+    from tryon_project.bench_views import bare_generation_view
+
+    urlpatterns.append(path("bench/bare", bare_generation_view))

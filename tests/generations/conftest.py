@@ -21,7 +21,7 @@ def eager(settings):
     from tryon_project.celery import app
 
     app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
+    app.conf.task_eager_propagates = False
     yield
     app.conf.task_always_eager = False
     app.conf.task_eager_propagates = False

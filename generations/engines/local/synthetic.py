@@ -35,7 +35,7 @@ class Mannequin:
     image: np.ndarray  # H x W x 3 RGB uint8
     mask: np.ndarray  # H x W float32 in [0, 1]
     keypoints: dict[str, tuple[float, float, float]]  # MediaPipe names -> (x, y, visibility), pixels
-    face_box: tuple[int, int, int, int]  # left, top, right, bottom (exclusive) of the face
+    face: np.ndarray  # H x W bool: the head above the chin
     torso: np.ndarray  # H x W bool: shoulders to hips, arms excluded
     legs: np.ndarray  # H x W bool: hips to ankles
     regions: dict[str, np.ndarray] = field(default_factory=dict)
@@ -106,13 +106,13 @@ def _sleeve(*, shoulder: Point, armpit: Point, angle_deg: float, length: float, 
 
 
 def _top(*, long_sleeves: bool, colour: tuple[int, int, int], pattern: str) -> SyntheticGarment:
-    size = (600, 640) if long_sleeves else (600, 600)
+    size = (600, 520)
     cx = 300.0
     sh_l, sh_r = (200.0, 120.0), (400.0, 120.0)
     ap_l, ap_r = (200.0, 205.0), (400.0, 205.0)
-    hem_l, hem_r = (194.0, 560.0), (406.0, 560.0)
+    hem_l, hem_r = (192.0, 440.0), (408.0, 440.0)
     if long_sleeves:
-        spec = {"angle_deg": 70.0, "length": 330.0, "half_cuff": 30.0}
+        spec = {"angle_deg": 68.0, "length": 310.0, "half_cuff": 28.0}
     else:
         spec = {"angle_deg": 35.0, "length": 110.0, "half_cuff": 45.0}
     up_l, lo_l, cuff_l = _sleeve(shoulder=sh_l, armpit=ap_l, side=-1, **spec)
@@ -121,7 +121,7 @@ def _top(*, long_sleeves: bool, colour: tuple[int, int, int], pattern: str) -> S
     # A round front neckline between the two neck points.
     neckline = [(cx + 45 * np.cos(t), 100.0 + 38 * np.sin(t)) for t in np.linspace(0, np.pi, 15)]
     polygon = [neck_l, sh_l, up_l, lo_l, ap_l, hem_l, hem_r, ap_r, lo_r, up_r, sh_r, neck_r]
-    polygon = polygon[:-1] + [neck_r] + [(float(x), float(y)) for x, y in neckline[1:-1]]
+    polygon += [(float(x), float(y)) for x, y in neckline[1:-1]]
     anchors = {
         "shoulder_l": sh_l, "shoulder_r": sh_r, "armpit_l": ap_l, "armpit_r": ap_r,
         "hem_l": hem_l, "hem_r": hem_r, "cuff_l": cuff_l, "cuff_r": cuff_r,
@@ -141,10 +141,10 @@ def synthetic_long_sleeve(*, colour: tuple[int, int, int] = (40, 110, 70), patte
 
 def synthetic_trousers(*, colour: tuple[int, int, int] = (45, 70, 130), pattern: str = "plain") -> SyntheticGarment:
     waist_l, waist_r = (150.0, 40.0), (350.0, 40.0)
-    crotch = (250.0, 260.0)
-    hem_lo, hem_li = (160.0, 660.0), (238.0, 660.0)
-    hem_ri, hem_ro = (262.0, 660.0), (340.0, 660.0)
-    polygon = [waist_l, (140.0, 200.0), hem_lo, hem_li, crotch, hem_ri, hem_ro, (360.0, 200.0), waist_r]
+    crotch = (250.0, 180.0)
+    hem_lo, hem_li = (162.0, 660.0), (236.0, 660.0)
+    hem_ri, hem_ro = (264.0, 660.0), (338.0, 660.0)
+    polygon = [waist_l, (138.0, 150.0), hem_lo, hem_li, crotch, hem_ri, hem_ro, (362.0, 150.0), waist_r]
     anchors = {"waist_l": waist_l, "waist_r": waist_r, "crotch": crotch,
                "hem_l": hem_lo, "hem_l_inner": hem_li, "hem_r_inner": hem_ri, "hem_r": hem_ro}
     return _finish(size=(500, 700), polygon=polygon, colour=colour, pattern=pattern, category=Category.BOTTOMS,
@@ -153,14 +153,14 @@ def synthetic_trousers(*, colour: tuple[int, int, int] = (45, 70, 130), pattern:
 
 def synthetic_dress(*, colour: tuple[int, int, int] = (120, 50, 140), pattern: str = "plain") -> SyntheticGarment:
     """A sleeveless A-line dress: straps, fitted bodice, flared skirt."""
-    cx = 300.0
     strap_l, strap_r = (218.0, 60.0), (382.0, 60.0)
     ap_l, ap_r = (205.0, 190.0), (395.0, 190.0)
     waist_l, waist_r = (215.0, 330.0), (385.0, 330.0)
     hem_l, hem_r = (120.0, 800.0), (480.0, 800.0)
+    # Each strap's outer edge runs into an armhole that scoops in before the armpit.
     polygon = [
-        (244.0, 60.0), strap_l, (214.0, 120.0), ap_l, waist_l, hem_l, hem_r, waist_r, ap_r, (386.0, 120.0),
-        strap_r, (356.0, 60.0), (cx + 40, 110.0), (cx, 130.0), (cx - 40, 110.0),
+        (244.0, 60.0), strap_l, (232.0, 140.0), ap_l, waist_l, hem_l, hem_r, waist_r, ap_r, (368.0, 140.0),
+        strap_r, (356.0, 60.0), (336.0, 105.0), (300.0, 125.0), (264.0, 105.0),
     ]
     anchors = {"shoulder_l": strap_l, "shoulder_r": strap_r, "armpit_l": ap_l, "armpit_r": ap_r,
                "hem_l": hem_l, "hem_r": hem_r}
@@ -194,10 +194,17 @@ def _limb(canvas: np.ndarray, a: Point, b: Point, r_a: float, r_b: float, colour
     cv2.circle(canvas, (round(b[0]), round(b[1])), round(r_b), colour, -1)
 
 
-def synthetic_mannequin(*, background: tuple[int, int, int] = (232, 232, 236)) -> Mannequin:
-    """A 768 x 1024 front-facing figure: skin-coloured head and limbs, a blue-grey top, dark trousers."""
+def synthetic_mannequin(*, background: tuple[int, int, int] = (232, 232, 236), forearm_across: bool = False
+                        ) -> Mannequin:
+    """A 768 x 1024 front-facing figure: skin-coloured head and limbs, a blue-grey top, dark trousers.
+
+    With `forearm_across`, the image-left forearm rests across the belly, in front of the top.
+    """
     height, width = 1024, 768
-    kp = _MANNEQUIN_KEYPOINTS
+    kp = dict(_MANNEQUIN_KEYPOINTS)
+    if forearm_across:
+        kp.update({"right_wrist": (420, 440), "right_index": (462, 444), "right_pinky": (456, 452),
+                   "right_thumb": (450, 430)})
     skin, top, trousers, shoes = (222, 178, 146), (92, 112, 160), (58, 58, 70), (30, 30, 30)
     image = np.empty((height, width, 3), np.uint8)
     image[:] = background
@@ -211,7 +218,8 @@ def synthetic_mannequin(*, background: tuple[int, int, int] = (232, 232, 236)) -
         _limb(layers["legs"], kp[f"{side}_knee"], kp[f"{side}_ankle"], 34, 22, white)
         _limb(layers["arms"], kp[f"{side}_shoulder"], kp[f"{side}_elbow"], 24, 19, white)
         _limb(layers["arms"], kp[f"{side}_elbow"], kp[f"{side}_wrist"], 19, 14, white)
-        cv2.circle(layers["arms"], (round(kp[f"{side}_index"][0]), round(kp[f"{side}_index"][1]) - 14), 20, white, -1)
+        hand = np.mean([kp[f"{side}_wrist"], kp[f"{side}_index"], kp[f"{side}_pinky"]], axis=0)
+        cv2.circle(layers["arms"], (round(hand[0]), round(hand[1])), 20, white, -1)
         cv2.ellipse(layers["feet"], (round(kp[f"{side}_foot_index"][0]), 960), (28, 14), 0, 0, 360, white, -1)
     cv2.ellipse(layers["head"], (384, 118), (46, 60), 0, 0, 360, white, -1)
     cv2.rectangle(layers["head"], (366, 170), (402, 232), white, -1)
@@ -229,5 +237,7 @@ def synthetic_mannequin(*, background: tuple[int, int, int] = (232, 232, 236)) -
     legs = masks["legs"] & ~masks["arms"]
     legs[: int(kp["left_hip"][1])] = False
     legs[int(kp["left_ankle"][1]):] = False
-    return Mannequin(image=image, mask=body.astype(np.float32), keypoints=keypoints, face_box=(338, 58, 431, 178),
-                     torso=torso, legs=legs, regions=masks)
+    face = np.zeros((height, width), np.uint8)
+    cv2.ellipse(face, (384, 118), (46, 60), 0, 0, 360, 255, -1)
+    return Mannequin(image=image, mask=body.astype(np.float32), keypoints=keypoints, face=face > 0, torso=torso,
+                     legs=legs, regions=masks)

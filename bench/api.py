@@ -1,0 +1,144 @@
+"""API benchmark on the production stack (PostgreSQL, Redis, uvicorn with 2 processes).
+
+Prints, in one run:
+- throughput of `GET /generations/{id}` as a ratio to a bare Django view returning the same JSON without auth,
+  rate limiting or database (goal >= 0.5);
+- `POST /try-on` accept latency p50/p95 (real reserve + enqueue; no worker, so nothing completes);
+- the sync-wait test: 50 concurrent `/try-on/sync` waits while `GET /generations/{id}` is polled; its p95 as a
+  ratio to the same polling without waiters.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._stack import machine, manage, percentile, request, stack_env, web
+
+CLIENT_THREADS = 8
+DURATION = 5.0
+
+
+def _photo() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 750), (120, 90, 80)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def _throughput(port: int, path: str, key: str | None) -> float:
+    """Requests per second from CLIENT_THREADS keep-alive clients during DURATION seconds."""
+    counts = [0] * CLIENT_THREADS
+    stop = time.monotonic() + DURATION
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"x-api-key": key} if key else {}
+        while time.monotonic() < stop:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200, response.status
+            counts[index] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENT_THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / DURATION
+
+
+def _poll_latencies(port: int, path: str, key: str, seconds: float) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies: list[float] = []
+    stop = time.monotonic() + seconds
+    while time.monotonic() < stop:
+        started = time.perf_counter()
+        status, _ = request(port, "GET", path, key=key, conn=conn)
+        assert status == 200
+        latencies.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.05)
+    conn.close()
+    return latencies
+
+
+def main() -> None:
+    var_dir = Path(tempfile.mkdtemp(prefix="tryon-bench-"))
+    env = stack_env(var_dir, TRYON_BENCH_VIEWS="true", TRYON_SYNC_WAIT_SECONDS="8",
+                    TRYON_RATE_LIMIT_PER_MINUTE="100000000")
+    manage(env, "migrate", "--noinput")
+    key = manage(env, "create_account", f"bench-{int(time.time())}", "--credits", "100000", "--rate-limit",
+                 "100000000")
+    with web(env, workers=2) as port:
+        base = f"http://127.0.0.1:{port}/tryon/v1"
+        image_id = requests.post(f"{base}/images/upload", headers={"x-api-key": key},
+                                 files={"file": ("p.jpg", _photo(), "image/jpeg")}, data={"crop": "false"},
+                                 timeout=30).json()["imageId"]
+        product = {"externalId": "bench-tee", "title": "Tee", "images": [{"url": "https://cdn.example/tee.jpg"}]}
+        mock = requests.post(f"{base}/try-on", headers={"x-api-key": key}, timeout=30,
+                             json={"product": {**product, "externalId": "bench-mock", "title": "mock"},
+                                   "customer": {"id": image_id}}).json()
+        poll_path = f"/tryon/v1/generations/{mock['generationId']}"
+
+        bare = _throughput(port, "/bench/bare", None)
+        poll = _throughput(port, poll_path, key)
+
+        accept: list[float] = []
+        with requests.Session() as session:
+            for _ in range(60):
+                started = time.perf_counter()
+                response = session.post(f"{base}/try-on", headers={"x-api-key": key}, timeout=30,
+                                        json={"product": product, "customer": {"id": image_id}})
+                accept.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 202, response.text
+        accept = accept[10:]  # warm-up
+
+        quiet = _poll_latencies(port, poll_path, key, 4)
+        statuses: list[int] = []
+
+        def waiter() -> None:
+            status, _ = request(port, "POST", "/tryon/v1/try-on/sync", key=key,
+                                body={"product": product, "customer": {"id": image_id}})
+            statuses.append(status)
+
+        waiters = [threading.Thread(target=waiter) for _ in range(50)]
+        for thread in waiters:
+            thread.start()
+        time.sleep(1)
+        busy = _poll_latencies(port, poll_path, key, 5)
+        for thread in waiters:
+            thread.join()
+
+    results = {
+        "machine": machine(),
+        "api.poll.rps": round(poll, 1),
+        "api.bare.rps": round(bare, 1),
+        "api.poll.ratio_to_bare": round(poll / bare, 3),
+        "api.accept.p50_ms": round(statistics.median(accept), 1),
+        "api.accept.p95_ms": round(percentile(accept, 95), 1),
+        "api.sync_wait.waiters": len(statuses),
+        "api.sync_wait.waiters_answered_202": statuses.count(202),
+        "api.sync_wait.poll_p95_quiet_ms": round(percentile(quiet, 95), 1),
+        "api.sync_wait.poll_p95_with_50_waiters_ms": round(percentile(busy, 95), 1),
+        "api.sync_wait.poll_p95_ratio": round(percentile(busy, 95) / percentile(quiet, 95), 2),
+    }
+    for name, value in results.items():
+        print(f"{name}={value}")
+    out = var_dir.parent / "tryon-bench-api.json"
+    out.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""The offline try-on engine (design §5): MediaPipe pose and body mask, garment cut-out, thin-plate-spline fit."""
+
+from generations.engines.local.engine import LocalEngine, Rendering
+from generations.engines.local.pose import (
+    Keypoint,
+    MediapipePoseEstimator,
+    PersonPose,
+    PoseEstimator,
+    StaticPoseEstimator,
+    shared_pose_estimator,
+)
+
+__all__ = [
+    "Keypoint",
+    "LocalEngine",
+    "MediapipePoseEstimator",
+    "PersonPose",
+    "PoseEstimator",
+    "Rendering",
+    "StaticPoseEstimator",
+    "shared_pose_estimator",
+]

@@ -1,0 +1,165 @@
+"""The offline try-on engine: pose, garment cut-out, thin-plate-spline fit, layered blend. CPU only."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from generations.engines.base import (
+    Category,
+    EngineError,
+    EngineErrorCode,
+    EngineOptions,
+    TryOnRequest,
+    TryOnResult,
+)
+from generations.engines.local.anchors import bottom_anchors, category_from_shape, top_anchors
+from generations.engines.local.body import Body, body_from_pose, hang_zone
+from generations.engines.local.category import category_from_text
+from generations.engines.local.compose import Layer, composite, warp_part
+from generations.engines.local.cutout import WORK_LONG_SIDE, Cutout, garment_cutout
+from generations.engines.local.fitting import Part, fit_bottom, fit_top
+from generations.engines.local.pose import PoseEstimator, shared_pose_estimator
+
+JPEG_QUALITY = 90
+# Pillow's decoder errors for hostile or truncated bytes (see tryon_project/images.py for the full story).
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Rendering:
+    image: np.ndarray  # H x W x 3 RGB uint8, the person's size
+    category: Category
+    changed_box: tuple[int, int, int, int]  # nothing outside it differs from the person image
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    diagnostics: dict[str, object] = field(default_factory=dict)
+
+
+def decode_rgb(data: bytes, *, code: EngineErrorCode, what: str, keep_alpha: bool = False,
+               min_side: int | None = None) -> np.ndarray:
+    """Decode image bytes to RGB (or RGBA when asked and present); bad bytes raise `code`."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if min_side is not None and im.format == "JPEG":
+                # JPEG decodes at 1/2, 1/4 or 1/8 scale almost for free; the garment is only needed this large.
+                im.draft("RGB", (min_side, min_side))
+            has_alpha = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
+            im = im.convert("RGBA" if keep_alpha and has_alpha else "RGB")
+            return np.asarray(im)
+    except _DECODE_ERRORS as exc:
+        raise EngineError(code, f"The {what} image could not be decoded.", retryable=False) from exc
+
+
+def encode_jpeg(image: np.ndarray, *, output_size: tuple[int, int] | None) -> bytes:
+    """JPEG bytes; with an output size, scaled to cover it and centre-cropped (never stretched)."""
+    im = Image.fromarray(image)
+    if output_size is not None and output_size != im.size:
+        width, height = output_size
+        scale = max(width / im.width, height / im.height)
+        scaled = im.resize((max(width, round(im.width * scale)), max(height, round(im.height * scale))),
+                           Image.Resampling.LANCZOS)
+        left, top = (scaled.width - width) // 2, (scaled.height - height) // 2
+        im = scaled.crop((left, top, left + width, top + height))
+    buffer = io.BytesIO()
+    im.save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    return buffer.getvalue()
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    def run(self, stage: str, step: Callable[[], T]) -> T:
+        start = time.perf_counter()
+        try:
+            return step()
+        finally:
+            self.timings[stage] = round(self.timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000, 2)
+
+
+def _parts(*, cutout: Cutout, category: Category, body: Body) -> list[Part]:
+    if category == Category.BOTTOMS:
+        return fit_bottom(anchors=bottom_anchors(cutout.mask), body=body, mask=cutout.mask)
+    return fit_top(anchors=top_anchors(cutout.mask), body=body, category=category, mask=cutout.mask)
+
+
+class LocalEngine:
+    name = "local"
+    version = "1.0.0"
+
+    def __init__(self, *, pose_estimator: PoseEstimator | None = None) -> None:
+        # None means the process-wide MediaPipe model, loaded on first use.
+        self._pose_estimator = pose_estimator
+
+    @property
+    def pose_estimator(self) -> PoseEstimator:
+        return self._pose_estimator or shared_pose_estimator()
+
+    def render(self, *, person: np.ndarray, garment: np.ndarray, category: Category = Category.AUTO,
+               title: str = "", description: str = "") -> Rendering:
+        """Dress the person (RGB uint8) in the garment (RGB or RGBA uint8 product photo)."""
+        clock = _Clock()
+        source = "request"
+        if category == Category.AUTO:
+            named = category_from_text(title=title, description=description)
+            category, source = (named, "text") if named is not None else (Category.AUTO, "shape")
+        cutout = clock.run("cutout", lambda: garment_cutout(image=garment))
+        if category == Category.AUTO:
+            category = category_from_shape(cutout.mask)
+        pose = clock.run("pose", lambda: self.pose_estimator.estimate(image=person))
+        if pose is None:
+            raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED, "No person was found in the photo.",
+                              retryable=False)
+        body = body_from_pose(pose)
+        parts = clock.run("fit", lambda: _parts(cutout=cutout, category=category, body=body))
+        size = (person.shape[1], person.shape[0])
+
+        def warp() -> list[Layer]:
+            return [layer for part in parts if (layer := warp_part(part=part, rgb=cutout.rgb, alpha=cutout.alpha,
+                                                                   size=size)) is not None]
+
+        layers = clock.run("warp", warp)
+        hang = None
+        if category == Category.DRESSES or (category == Category.BOTTOMS and len(parts[0].person) <= 6):
+            hem = max(body.depth_of(point) for point in parts[0].person)
+            hang = hang_zone(body, start=body.torso, end=hem)
+        image, box = clock.run("compose", lambda: composite(person=person, layers=layers, pose=pose, body=body,
+                                                            hang=hang))
+        diagnostics: dict[str, object] = {
+            "category": str(category), "category_source": source, "cutout": cutout.method,
+            "parts": [part.name for part in parts], "shoulder_width_px": round(body.width, 1),
+        }
+        return Rendering(image=image, category=category, changed_box=box, timings_ms=clock.timings,
+                         diagnostics=diagnostics)
+
+    def run(self, request: TryOnRequest) -> TryOnResult:
+        started = time.perf_counter()
+        clock = _Clock()
+        if not request.garment_images:
+            raise EngineError(EngineErrorCode.PRODUCT_IMAGE_INVALID, "No product image was given.", retryable=False)
+        person = clock.run("decode", lambda: decode_rgb(
+            request.person_image, code=EngineErrorCode.CUSTOMER_IMAGE_INVALID, what="customer",
+        ))
+        garment = clock.run("decode", lambda: decode_rgb(
+            request.garment_images[0], code=EngineErrorCode.PRODUCT_IMAGE_INVALID, what="product", keep_alpha=True,
+            min_side=WORK_LONG_SIDE,
+        ))
+        try:
+            rendering = self.render(person=person, garment=garment, category=request.category, title=request.title,
+                                    description=request.description)
+        except (cv2.error, np.linalg.LinAlgError) as exc:
+            raise EngineError(EngineErrorCode.ENGINE_ERROR, f"The local engine failed: {exc}", retryable=False) from exc
+        options: EngineOptions = request.options
+        data = clock.run("encode", lambda: encode_jpeg(rendering.image, output_size=options.output_size))
+        timings = {**clock.timings, **rendering.timings_ms}
+        timings["total"] = round((time.perf_counter() - started) * 1000, 2)
+        return TryOnResult(image=data, content_type="image/jpeg", engine=self.name, engine_version=self.version,
+                           timings_ms=timings, diagnostics=rendering.diagnostics)
