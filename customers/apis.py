@@ -8,10 +8,11 @@ from rest_framework.views import APIView
 
 from accounts.auth import request_account
 from customers.services import customer_image_from_upload
+from tryon_project.api.datetimes import iso_ms
 from tryon_project.api.errors import ApiError, ErrorCode
 from tryon_project.api.fields import parse_bool, parse_customer_id, parse_retention_days
+from tryon_project.api.idempotency import idempotent
 from tryon_project.api.schema import error_responses
-from tryon_project.api.datetimes import iso_ms
 from tryon_project.storage import blob_signed_url
 
 UploadRequest = inline_serializer(
@@ -45,6 +46,7 @@ class ImageUploadApi(APIView):
         request={"multipart/form-data": UploadRequest},
         responses={201: UploadResponse, **error_responses(400, 401, 413, 415, 429)},
     )
+    @idempotent
     def post(self, request):
         form = request.data
         upload = request.FILES.get("file")

@@ -26,6 +26,7 @@ from generations.serializers import (
 )
 from generations.services.create import generation_create
 from generations.services.erasure import customer_erase
+from tryon_project.api.idempotency import REPLAYED_HEADER, idempotent
 from tryon_project.api.multipart import BODY_PARSERS, body_parse
 from tryon_project.api.schema import error_responses
 
@@ -44,6 +45,7 @@ class TryOnApi(APIView):
         request=_TRYON_REQUEST,
         responses={202: AcceptedSerializer, **error_responses(400, 401, 402, 404, 413, 415, 429)},
     )
+    @idempotent
     def post(self, request):
         body = body_parse(request=request)
         generation = generation_create(
@@ -99,7 +101,7 @@ async def tryon_sync_view(request):
         delay = min(1.0, delay * 1.5)
         wire = await read(generation_id)
     final = JsonResponse(wire, status=200) if wire is not None else JsonResponse(response.data, status=202)
-    for header in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
+    for header in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", REPLAYED_HEADER):
         if response.has_header(header):
             final[header] = response[header]
     return final

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from accounts.models import Account
 from generations.models import Generation, GenerationStatus
-from tryon_project.api.errors import ApiError, ErrorCode
 from tryon_project.api.datetimes import iso_ms
+from tryon_project.api.errors import ApiError, ErrorCode
 from tryon_project.storage import blob_signed_url
 
 

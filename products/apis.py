@@ -18,6 +18,7 @@ from products.serializers import (
     ProductUpsertSerializer,
 )
 from products.services import product_delete, product_upsert
+from tryon_project.api.idempotency import idempotent
 from tryon_project.api.multipart import BODY_PARSERS, body_parse
 from tryon_project.api.schema import error_responses
 
@@ -46,6 +47,7 @@ class ProductCollectionApi(APIView):
             **error_responses(400, 401, 413, 415, 429),
         },
     )
+    @idempotent
     def post(self, request):
         body = body_parse(request=request)
         item = product_input_parse(item=body.data, files=body, path_prefix="", require_external_id=True)

@@ -69,8 +69,8 @@ def test_trouser_anchors() -> None:
     garment = synthetic_trousers(pattern="denim")
     found = anchors_in_source_pixels(garment, image_format="PNG")
     errs = errors(garment, found)
-    # The crotch closes into a sliver a pixel wide long before its apex; everything else is exact.
-    assert errs.pop("crotch") <= 40.0
+    # The inside seams meet at 3 degrees: half a pixel across them is some 15 pixels along. The rest is exact.
+    assert errs.pop("crotch") <= 30.0
     assert max(errs.values()) <= 3.0, errs
 
 

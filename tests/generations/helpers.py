@@ -50,7 +50,7 @@ class _ImageHandler(http.server.BaseHTTPRequestHandler):
     routes: dict[str, tuple[int, str, bytes]] = {}
     hits: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self.hits.append(self.path)
         status, content_type, body = self.routes.get(self.path, (404, "text/plain", b"missing"))
         self.send_response(status)

@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import Account, CreditLedgerEntry
 from customers.models import CustomerImage
-from generations.models import Generation, GenerationStatus
+from generations.models import Generation
 from tests.conftest import ApiClient
 from tests.factories import AccountFactory, api_key_for
 from tests.generations.helpers import TRYON
@@ -281,7 +281,8 @@ def test_reference_mode_existing_product(api, images, uploaded_image_id):
 
 def test_one_shot_product(api, images, uploaded_image_id):
     base, _ = images
-    response = api.post_json(TRYON, {"product": _product(base, external_id=None), "customer": {"id": uploaded_image_id}})
+    response = api.post_json(TRYON, {"product": _product(base, external_id=None),
+                                     "customer": {"id": uploaded_image_id}})
     assert response.status_code == 202
     external_id = response.json()["productExternalId"]
     assert external_id.startswith("_anon_")

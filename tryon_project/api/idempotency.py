@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import time
 from datetime import timedelta
 
@@ -117,8 +118,10 @@ def idempotent(handler):
         if response.status_code >= 500:
             record.delete()
         else:
+            # DRF responses carry `.data`; error responses from the exception handler are already JSON.
+            body = response.data if hasattr(response, "data") else json.loads(response.content)
             IdempotencyRecord.objects.filter(pk=record.pk).update(
-                completed=True, response_status=response.status_code, response_body=response.data
+                completed=True, response_status=response.status_code, response_body=body
             )
         return response
 

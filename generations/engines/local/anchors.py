@@ -242,6 +242,36 @@ def _crotch(outline: _Outline) -> np.ndarray | None:
     return max(candidates, key=lambda c: c[0])[1] if candidates else None
 
 
+def _refine_crotch(mask: np.ndarray, far: np.ndarray, bottom: int) -> np.ndarray:
+    """Extend the inside leg seams up to where they meet.
+
+    Between the legs the gap narrows to a sliver thinner than a pixel well before the crotch, so the outline's
+    deepest point lies low; the two seams, fitted where the gap is clearly open, meet at the real crotch.
+    """
+    x = int(far[0])
+    rows, lefts, rights = [], [], []
+    for y in range(int(far[1]), bottom):
+        row = mask[y]
+        if row[x]:
+            continue
+        gap_left = np.flatnonzero(row[:x])
+        gap_right = np.flatnonzero(row[x:])
+        if gap_left.size and gap_right.size and x + gap_right[0] - gap_left[-1] > 3:
+            rows.append(y)
+            lefts.append(gap_left[-1] + 0.5)
+            rights.append(x + gap_right[0] - 0.5)
+    if len(rows) < 10:
+        return far
+    ys = np.array(rows, float)
+    (a1, b1), (a2, b2) = np.polyfit(ys, lefts, 1), np.polyfit(ys, rights, 1)
+    if abs(a1 - a2) < 1e-6:
+        return far
+    apex_y = (b2 - b1) / (a1 - a2)
+    if not 0.0 <= apex_y <= far[1]:
+        return far
+    return np.array([float(a1 * apex_y + b1), float(apex_y)])
+
+
 def bottom_anchors(mask: np.ndarray) -> BottomAnchors:
     """Anchors of trousers, shorts or a skirt."""
     outline = _outline(mask)
@@ -249,6 +279,8 @@ def bottom_anchors(mask: np.ndarray) -> BottomAnchors:
     xs = np.flatnonzero(mask[min(y0 + 1, y1)])
     waist_l, waist_r = np.array([float(xs[0]), float(y0)]), np.array([float(xs[-1]), float(y0)])
     crotch = _crotch(outline)
+    if crotch is not None:
+        crotch = _refine_crotch(mask, crotch, y1)
     if crotch is None:
         left, right, y = _lowest_full_run(mask, x=outline.centre_x, top=y0)
         return BottomAnchors(waist_l=waist_l, waist_r=waist_r, hem_l=np.array([float(left), float(y)]),
