@@ -43,6 +43,9 @@ fmt: install
 schema: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.json
 
+docs-errors: install
+	$(PY) manage.py errors_doc
+
 bench: install
 	$(PY) scripts/bench_all.py
 

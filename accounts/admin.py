@@ -1,11 +1,60 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_scoping import AccountScopedAdmin, is_operator, request_account
 from accounts.models import Account, AccountMembership, ApiKey, CreditLedgerEntry
-from accounts.services import account_update_settings, api_key_create, api_key_revoke
+from accounts.services import (
+    CreditError,
+    account_create,
+    account_update_settings,
+    api_key_create,
+    api_key_revoke,
+    credits_topup,
+)
+
+# Engines live in the generations app, above this one, so it hands its names in (see generations/admin.py)
+# rather than accounts importing upwards.
+_engine_names: Callable[[], Iterable[str]] = tuple
+
+
+def engine_choices_register(provider: Callable[[], Iterable[str]]) -> None:
+    global _engine_names
+    _engine_names = provider
+
+
+def _engine_field(current: str) -> forms.ChoiceField:
+    names = list(_engine_names())
+    if current and current not in names:
+        # Keep an engine that is no longer registered selectable, so saving other fields does not change it.
+        names.append(current)
+    return forms.ChoiceField(
+        choices=[("", "Server default (TRYON_ENGINE)"), *((name, name) for name in names)],
+        required=False,
+        help_text="The engine this account's generations run on.",
+    )
+
+
+class CreditTopupForm(forms.Form):
+    amount = forms.IntegerField(
+        min_value=-1_000_000, max_value=1_000_000,
+        help_text="Credits to add; a negative number removes credits (never below zero).",
+    )
+    reason = forms.CharField(max_length=500, help_text="Recorded in the ledger with your user name.")
+
+    def clean_amount(self) -> int:
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("A top-up must change the balance.")
+        return amount
 
 
 @admin.register(Account)
@@ -28,11 +77,52 @@ class AccountAdmin(AccountScopedAdmin):
             return ("credit_balance", "created_at", "updated_at")
         return ("name", "is_active", "credit_balance", "rate_limit_per_minute", "engine", "created_at", "updated_at")
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "engine" in form.base_fields:
+            form.base_fields["engine"] = _engine_field(obj.engine if obj else "")
+        return form
+
     def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
         if not change:
-            super().save_model(request, obj, form, change)
+            created = account_create(
+                name=data["name"], rate_limit_per_minute=data.get("rate_limit_per_minute"),
+                customer_retention_days=data.get("customer_retention_days"), created_by=request.user,
+            )
+            account_update_settings(account=created, engine=data.get("engine", ""), is_active=data.get("is_active"))
+            obj.pk = created.pk
             return
-        account_update_settings(account=obj, **{name: form.cleaned_data[name] for name in form.changed_data})
+        account_update_settings(account=obj, **{name: data[name] for name in form.changed_data})
+
+    # --- staff credit top-ups -----------------------------------------------------------------------------------
+    def get_urls(self):
+        topup = self.admin_site.admin_view(self.topup_view)
+        return [path("<int:object_id>/topup/", topup, name="accounts_account_topup"), *super().get_urls()]
+
+    def topup_view(self, request, object_id: int):
+        """Add or remove credits: a ledger entry that records who did it and why. Staff only."""
+        if not is_operator(request):
+            raise PermissionDenied
+        account = self.get_object(request, str(object_id))
+        form = CreditTopupForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                entry = credits_topup(account=account, amount=form.cleaned_data["amount"],
+                                      reason=form.cleaned_data["reason"], created_by=request.user)
+            except CreditError as exc:
+                form.add_error("amount", str(exc))
+            else:
+                self.message_user(request, f"{entry.amount:+d} credits for {account}; balance {entry.balance_after}.")
+                return HttpResponseRedirect(reverse("admin:accounts_account_change", args=(account.pk,)))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Top up credits: {account}",
+            "opts": self.model._meta,
+            "original": account,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/accounts/account/topup.html", context)
 
 
 @admin.register(ApiKey)
@@ -42,6 +132,10 @@ class ApiKeyAdmin(AccountScopedAdmin):
     list_filter = ("revoked_at",)
     actions = ("revoke_keys",)
     fields = ("account", "name")
+
+    def get_list_display(self, request):
+        display = super().get_list_display(request)
+        return display if is_operator(request) else tuple(name for name in display if name != "account")
 
     @admin.display(description="Key")
     def key_prefix(self, obj: ApiKey) -> str:
@@ -60,7 +154,7 @@ class ApiKeyAdmin(AccountScopedAdmin):
     def save_model(self, request, obj, form, change):
         account = obj.account if is_operator(request) else request_account(request)
         api_key, plain = api_key_create(account=account, name=form.cleaned_data.get("name") or "default")
-        obj.pk = api_key.pk
+        obj.pk, obj.prefix, obj.account = api_key.pk, api_key.prefix, account
         messages.warning(
             request,
             format_html("New API key (shown only once, copy it now): <code id='new-api-key'>{}</code>", plain),
@@ -78,10 +172,24 @@ class ApiKeyAdmin(AccountScopedAdmin):
 
 @admin.register(CreditLedgerEntry)
 class CreditLedgerAdmin(AccountScopedAdmin):
-    list_display = (
-        "created_at", "account", "kind", "amount", "balance_after", "generation_ref", "reason", "created_by"
-    )
+    list_display = ("created_at", "kind", "amount", "balance_after", "generation_ref", "reason")
     list_filter = ("kind",)
+    search_fields = ("generation_ref", "reason")
+    list_select_related = ("account", "created_by")
+
+    def get_list_display(self, request):
+        if is_operator(request):
+            return ("created_at", "account", "kind", "amount", "balance_after", "generation_ref", "reason",
+                    "created_by")
+        return self.list_display
+
+    def get_list_filter(self, request):
+        return ("account", "kind") if is_operator(request) else self.list_filter
+
+    def get_fields(self, request, obj=None):
+        fields = ("kind", "amount", "balance_after", "generation_ref", "reason", "created_at")
+        # Which staff member made a top-up is an operator matter; merchants see the reason.
+        return ("account", *fields, "created_by") if is_operator(request) else fields
 
     def has_add_permission(self, request) -> bool:
         return False

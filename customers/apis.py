@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import request_account
+from accounts.models import RetentionDays
 from customers.services import customer_image_from_upload
 from tryon_project.api.datetimes import iso_ms
 from tryon_project.api.errors import ApiError, ErrorCode
@@ -22,8 +23,8 @@ UploadRequest = inline_serializer(
         "crop": serializers.BooleanField(required=False, default=True, help_text="Crop 4:5 around the person."),
         "customerId": serializers.CharField(required=False, max_length=255),
         "externalUserId": serializers.CharField(required=False, max_length=255, help_text="1.4 name of customerId"),
-        "retentionDays": serializers.ChoiceField(choices=[1, 3, 7], required=False),
-        "keepForDays": serializers.ChoiceField(choices=[1, 3, 7], required=False, help_text="1.4 name"),
+        "retentionDays": serializers.ChoiceField(choices=RetentionDays.choices, required=False),
+        "keepForDays": serializers.ChoiceField(choices=RetentionDays.choices, required=False, help_text="1.4 name"),
     },
 )
 UploadResponse = inline_serializer(

@@ -6,6 +6,9 @@ from __future__ import annotations
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
+from accounts.models import RetentionDays
+from products.models import ProductCategory
+
 _SOURCE = inline_serializer(
     name="ImageSource",
     fields={
@@ -33,8 +36,7 @@ _PRODUCT_ITEM = inline_serializer(
         "images": serializers.ListField(child=_PRODUCT_IMAGE, required=False),
         "imageUrls": serializers.ListField(child=serializers.URLField(), required=False, help_text="Deprecated."),
         "metadata": serializers.DictField(required=False),
-        "category": serializers.ChoiceField(choices=["tops", "bottoms", "dresses", "outerwear", "auto"],
-                                            required=False),
+        "category": serializers.ChoiceField(choices=ProductCategory.choices, required=False, help_text="[ext]"),
     },
 )
 
@@ -59,13 +61,13 @@ TryOnRequestSerializer = inline_serializer(
         ),
         "customerId": serializers.CharField(required=False, max_length=255),
         "externalUserId": serializers.CharField(required=False, max_length=255),
-        "retentionDays": serializers.ChoiceField(choices=[1, 3, 7], required=False),
+        "retentionDays": serializers.ChoiceField(choices=RetentionDays.choices, required=False),
         "useWatermark": serializers.BooleanField(required=False, default=True),
         "output": inline_serializer(
             name="TryOnOutput",
             fields={
                 "watermark": serializers.BooleanField(required=False),
-                "keepForDays": serializers.ChoiceField(choices=[1, 3, 7], required=False),
+                "keepForDays": serializers.ChoiceField(choices=RetentionDays.choices, required=False),
             },
         ),
         "webhookUrl": serializers.URLField(required=False, help_text="[ext] One-off webhook target."),

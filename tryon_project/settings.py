@@ -59,7 +59,9 @@ INSTALLED_APPS = [
     "accounts",
     "customers",
     "products",
+    "watermark",
     "generations",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +204,20 @@ TRYON_IDEMPOTENCY_WAIT_SECONDS = env.float("TRYON_IDEMPOTENCY_WAIT_SECONDS", def
 # Mounts /bench/bare, the baseline of bench/api.py. Never on in production.
 TRYON_BENCH_VIEWS = env.bool("TRYON_BENCH_VIEWS", default=False)
 TRYON_PRODUCT_PURGE_INTERVAL_SECONDS = env.int("TRYON_PRODUCT_PURGE_INTERVAL_SECONDS", default=3600)
+# Watermark logos are stored at most this many pixels on their long side (they are drawn far smaller).
+TRYON_WATERMARK_LOGO_MAX_SIDE = env.int("TRYON_WATERMARK_LOGO_MAX_SIDE", default=1024)
+
+# Webhooks (docs/webhooks.md). Seconds to wait after each failed attempt (+ up to 25 % jitter); the default
+# spreads 11 attempts over about 25.7 hours.
+_WEBHOOK_RETRY_DEFAULT = "5,30,120,600,1800,3600,7200,14400,28800,36000"
+TRYON_WEBHOOK_RETRY_SCHEDULE = [
+    int(seconds) for seconds in env.list("TRYON_WEBHOOK_RETRY_SCHEDULE", default=_WEBHOOK_RETRY_DEFAULT.split(","))
+]
+# After a rotation the previous secret keeps signing, next to the new one, for this long.
+TRYON_WEBHOOK_SECRET_GRACE_HOURS = env.int("TRYON_WEBHOOK_SECRET_GRACE_HOURS", default=24)
+# The sweep sends due retries and lost tasks, and drops finished delivery logs older than TRYON_WEBHOOK_LOG_DAYS.
+TRYON_WEBHOOK_SWEEP_INTERVAL_SECONDS = env.int("TRYON_WEBHOOK_SWEEP_INTERVAL_SECONDS", default=60)
+TRYON_WEBHOOK_LOG_DAYS = env.int("TRYON_WEBHOOK_LOG_DAYS", default=30)
 
 # The one safe URL fetcher (design.md §6).
 TRYON_FETCH_ALLOWED_PORTS = [int(p) for p in env.list("TRYON_FETCH_ALLOWED_PORTS", default=["80", "443"])]
@@ -237,7 +253,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/tryon/v1",
     "PREPROCESSING_HOOKS": ["tryon_project.api.schema.strip_optional_trailing_slash"],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "RetentionDaysEnum": "accounts.models.RetentionDays",
+        "ProductCategoryEnum": "products.models.ProductCategory",
+    },
     # Served from the drf-spectacular-sidecar package: no external CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -279,6 +298,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "generations-purge-results": {"task": "generations.purge_results", "schedule": 600.0},
     "customers-purge-expired": {"task": "customers.purge_expired", "schedule": 600.0},
     "idempotency-purge": {"task": "platform.purge_idempotency", "schedule": 3600.0},
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": float(TRYON_WEBHOOK_SWEEP_INTERVAL_SECONDS)},
 }
 
 # --- Security headers for production ------------------------------------------------------------------------------

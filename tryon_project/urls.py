@@ -10,6 +10,10 @@ from tryon_project.storage import signed_file_view
 admin.site.site_header = "Try-On dashboard"
 admin.site.site_title = "Try-On dashboard"
 admin.site.index_title = "Dashboard"
+# There is no public site behind the dashboard: no "View site" link.
+admin.site.site_url = None
+# The app list is one click away (Home); without the side bar, tables with thumbnails fit a laptop screen.
+admin.site.enable_nav_sidebar = False
 
 
 class PublicSchemaView(SpectacularAPIView):

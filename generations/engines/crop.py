@@ -77,5 +77,5 @@ def person_crop_box(*, image: Image.Image | None = None, image_bytes: bytes | No
         else:
             left = min(max((x0 + x1) / 2 - box_w / 2, 0.0), width - box_w)
             top = min(max((y0 + y1) / 2 - box_h / 2, 0.0), height - box_h)
-    right, bottom = min(width, round(left + box_w)), min(height, round(top + box_h))
-    return round(left), round(top), right, bottom
+    left, top = round(left), round(top)
+    return left, top, min(width, left + round(box_w)), min(height, top + round(box_h))

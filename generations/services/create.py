@@ -13,9 +13,10 @@ from customers.selectors import customer_image_get
 from customers.services import customer_image_create, customer_image_discard, customer_image_from_upload
 from generations.models import Generation, GenerationStatus
 from generations.request_parser import CustomerImageKind, TryOnInput
-from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail
+from generations.services.lifecycle import generation_terminal_notify
+from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
 from tryon_project.api.multipart import ParsedBody
-from tryon_project.http_fetch import FetchError, url_fetch
+from tryon_project.http_fetch import FetchError, url_fetch, url_validate
 from tryon_project.storage import blob_delete, blob_read, blob_save
 
 logger = logging.getLogger("tryon.generations")
@@ -77,6 +78,12 @@ def generation_create(*, account: Account, tryon: TryOnInput, body: ParsedBody) 
     # Imported here: the catalog sits beside customers, below generations.
     from products.services import product_resolve_for_tryon, product_snapshot, product_touch
 
+    if tryon.webhook_url:
+        # [ext] Checked (without connecting) before anything is created: a refused target is never contacted.
+        try:
+            url_validate(url=tryon.webhook_url)
+        except FetchError as exc:
+            raise validation_error([ErrorDetail(path="webhookUrl", message=str(exc))]) from exc
     item_title = tryon.product_item.get("title")
     if item_title != MOCK_TITLE and account.credit_balance < 1:
         # Cheap early refusal before any download or image work; the reserve below is the real arbiter.
@@ -115,7 +122,11 @@ def generation_create(*, account: Account, tryon: TryOnInput, body: ParsedBody) 
                 credits_reserve(account=account, generation_ref=generation.id)
             generation.save(force_insert=True)
             product_touch(product=product)
-            if not is_mock:
+            if is_mock:
+                generation_terminal_notify(
+                    generation_id=generation.id, account_id=account.pk, webhook_url=generation.webhook_url
+                )
+            else:
                 transaction.on_commit(lambda: generation_enqueue(generation_id=generation.id))
     except Exception:
         if mock_result_key:

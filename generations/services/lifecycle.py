@@ -48,7 +48,7 @@ def generation_complete(*, claim: Claim, result_key: str, timings: dict | None =
     generation = claim.generation
     now = timezone.now()
     duration_ms = max(0, int((now - generation.created_at).total_seconds() * 1000))
-    return bool(
+    completed = bool(
         Generation.objects.filter(
             id=generation.id, status=GenerationStatus.PROCESSING, attempts=claim.attempt
         ).update(
@@ -61,6 +61,11 @@ def generation_complete(*, claim: Claim, result_key: str, timings: dict | None =
             timings=timings or {},
         )
     )
+    if completed:
+        generation_terminal_notify(
+            generation_id=generation.id, account_id=generation.account_id, webhook_url=generation.webhook_url
+        )
+    return completed
 
 
 def generation_fail(
@@ -73,7 +78,7 @@ def generation_fail(
         rows = Generation.objects.filter(id=generation_id, status__in=statuses)
         if attempt is not None:
             rows = rows.filter(attempts=attempt)
-        row = rows.select_for_update().values("account_id", "created_at").first()
+        row = rows.select_for_update().values("account_id", "created_at", "webhook_url").first()
         if row is None:
             return False
         Generation.objects.filter(id=generation_id).update(
@@ -85,8 +90,19 @@ def generation_fail(
             duration_ms=max(0, int((now - row["created_at"]).total_seconds() * 1000)),
         )
         credits_refund(account_id=row["account_id"], generation_ref=generation_id, reason=code)
+        generation_terminal_notify(
+            generation_id=generation_id, account_id=row["account_id"], webhook_url=row["webhook_url"]
+        )
     logger.info("generation failed: %s", code)
     return True
+
+
+def generation_terminal_notify(*, generation_id: str, account_id: int, webhook_url: str) -> None:
+    """Schedule the webhook events of a generation that just became terminal (sent after commit). `webhooks` sits
+    above `generations`, so it is imported here, at call time: the one upward call (docs/webhooks.md)."""
+    from webhooks.services import webhook_events_schedule
+
+    webhook_events_schedule(generation_id=generation_id, account_id=account_id, webhook_url=webhook_url)
 
 
 def generation_requeue(*, generation_id: str) -> bool:

@@ -118,19 +118,31 @@ def _run_at(row: np.ndarray, x: int) -> tuple[int, int] | None:
     return left, right
 
 
+def _runs_through(mask: np.ndarray, x: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every row: whether column x is garment, and the ends of the run of garment pixels through it."""
+    width = mask.shape[1]
+    gaps_left = ~mask[:, :x]
+    gaps_right = ~mask[:, x:]
+    left = np.where(gaps_left.any(axis=1), x - np.argmax(gaps_left[:, ::-1], axis=1), 0)
+    right = np.where(gaps_right.any(axis=1), x + np.argmax(gaps_right, axis=1) - 1, width - 1)
+    return mask[:, x], left, right
+
+
 def _lowest_full_run(mask: np.ndarray, *, x: int, top: int) -> tuple[int, int, int]:
     """The lowest row (below `top`) whose run through column x is at least 80 % of the usual width there.
 
     The run's ends are the outermost over that row and the three above it: a last row frayed by JPEG noise
     must not pull a hem corner inwards.
     """
-    runs = {y: run for y in range(top, mask.shape[0]) if (run := _run_at(mask[y], x)) is not None}
-    if not runs:
+    present, left, right = _runs_through(mask, x)
+    present[:top] = False
+    rows = np.flatnonzero(present)
+    if rows.size == 0:
         raise EngineError(EngineErrorCode.PRODUCT_IMAGE_INVALID, "The garment has no body.", retryable=False)
-    typical = float(np.median([right - left for left, right in runs.values()]))
-    lowest = max(y for y, (left, right) in runs.items() if right - left >= 0.8 * typical)
-    near = [runs[y] for y in range(lowest - 3, lowest + 1) if y in runs]
-    return min(left for left, _ in near), max(right for _, right in near), lowest
+    widths = right[rows] - left[rows]
+    lowest = int(rows[widths >= 0.8 * float(np.median(widths))].max())
+    near = rows[(rows >= lowest - 3) & (rows <= lowest)]
+    return int(left[near].min()), int(right[near].max()), lowest
 
 
 def _side(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -218,7 +230,7 @@ def _top_side(mask: np.ndarray, outline: _Outline, *, side: int) -> tuple[np.nda
     return shoulder, np.array([float(run[0] if side < 0 else run[1]), float(y)]), None
 
 
-def top_anchors(mask: np.ndarray) -> TopAnchors:
+def top_anchors(*, mask: np.ndarray) -> TopAnchors:
     """Anchors of a top, an outerwear piece or a dress."""
     outline = _outline(mask)
     shoulder_l, armpit_l, sleeve_l = _top_side(mask, outline, side=-1)
@@ -272,7 +284,7 @@ def _refine_crotch(mask: np.ndarray, far: np.ndarray, bottom: int) -> np.ndarray
     return np.array([float(a1 * apex_y + b1), float(apex_y)])
 
 
-def bottom_anchors(mask: np.ndarray) -> BottomAnchors:
+def bottom_anchors(*, mask: np.ndarray) -> BottomAnchors:
     """Anchors of trousers, shorts or a skirt."""
     outline = _outline(mask)
     _, y0, _, y1 = outline.box
@@ -300,7 +312,7 @@ def bottom_anchors(mask: np.ndarray) -> BottomAnchors:
                          hem_l_inner=hem_l_inner, hem_r_inner=hem_r_inner)
 
 
-def category_from_shape(mask: np.ndarray) -> Category:
+def category_from_shape(*, mask: np.ndarray) -> Category:
     """A best guess when neither the request nor the text says what the garment is."""
     outline = _outline(mask)
     if _crotch(outline) is not None:
@@ -311,7 +323,7 @@ def category_from_shape(mask: np.ndarray) -> Category:
         for _, _, f, d in outline.defects
     )
     if has_armpits:
-        anchors = top_anchors(mask)
+        anchors = top_anchors(mask=mask)
         shoulders = float(np.linalg.norm(anchors.shoulder_r - anchors.shoulder_l))
         length = float((anchors.hem_l[1] + anchors.hem_r[1]) / 2 - (anchors.shoulder_l[1] + anchors.shoulder_r[1]) / 2)
         return Category.DRESSES if length > 2.3 * shoulders else Category.TOPS

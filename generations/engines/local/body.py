@@ -89,9 +89,12 @@ class Body:
         return result[0], result[1]
 
 
-def hang_zone(body: Body, *, start: float, end: float) -> np.ndarray:
-    """The convex hull of the body between two depths: where a skirt hangs across the gap between the legs."""
-    ys, xs = np.nonzero(body.mask)
+def hang_zone(*, body: Body, start: float, end: float) -> np.ndarray:
+    """The convex hull of the trunk between two depths: where a skirt hangs across the gap between the legs.
+
+    Arms and hands are left out: a hand resting on the thigh must not widen the skirt out to it.
+    """
+    ys, xs = np.nonzero(body.trunk)
     depth = (xs - body.shoulder_mid[0]) * body.down[0] + (ys - body.shoulder_mid[1]) * body.down[1]
     keep = (depth >= start) & (depth <= end)
     zone = np.zeros(body.mask.shape, np.uint8)
@@ -112,12 +115,12 @@ def _capsule(mask: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float) -> N
              lineType=cv2.LINE_8)
 
 
-def hand_centre(limb: Limb, pose: PersonPose, side: str) -> np.ndarray:
+def hand_centre(*, limb: Limb, pose: PersonPose, side: str) -> np.ndarray:
     fingers = [pose.point(f"{side}_{n}") for n in ("index", "pinky", "thumb") if f"{side}_{n}" in pose.keypoints]
     return np.mean([limb.end, *fingers], axis=0) if fingers else limb.end + (limb.end - limb.middle) * 0.25
 
 
-def body_from_pose(pose: PersonPose) -> Body:
+def body_from_pose(*, pose: PersonPose) -> Body:
     """Raise PERSON_NOT_DETECTED unless both shoulders are in view: every garment hangs from them or is placed
     relative to them."""
     height, width = pose.mask.shape
@@ -150,7 +153,7 @@ def body_from_pose(pose: PersonPose) -> Body:
         start = arm.root + (arm.middle - arm.root) * 0.35
         _capsule(arms, start, arm.middle, 0.16 * shoulder_width)
         _capsule(arms, arm.middle, arm.end, 0.13 * shoulder_width)
-        _capsule(arms, arm.end, hand_centre(arm, pose, side), 0.14 * shoulder_width)
+        _capsule(arms, arm.end, hand_centre(limb=arm, pose=pose, side=side), 0.14 * shoulder_width)
     return Body(
         size=(width, height), shoulder_l=shoulder_l, shoulder_r=shoulder_r, hip_l=hip_l, hip_r=hip_r,
         arm_l=arm_l, arm_r=arm_r, leg_l=leg_l, leg_r=leg_r, width=shoulder_width, torso=torso, across=across,

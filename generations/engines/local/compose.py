@@ -25,6 +25,7 @@ Box = tuple[int, int, int, int]  # left, top, right, bottom (exclusive)
 _SHADING_STRENGTH = 0.6
 _SHADING_RANGE = (0.82, 1.1)
 _FALLOFF_DEPTH, _FALLOFF_WIDTH = 0.16, 0.05
+_SLIVER = 0.05  # widest strip of old garment, in shoulder widths, that in-painting replaces
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _point(p: np.ndarray, box: Box) -> tuple[int, int]:
     return round(float(p[0]) - box[0]), round(float(p[1]) - box[1])
 
 
-def face_ellipse(pose: PersonPose) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+def face_ellipse(*, pose: PersonPose) -> tuple[tuple[float, float], tuple[float, float], float] | None:
     """(centre, semi-axes, angle in degrees) of an ellipse around the face, chin to forehead, ear to ear."""
     if not all(pose.visible(n, threshold=VISIBLE) for n in ("left_eye", "right_eye", "nose")):
         return None
@@ -122,14 +123,14 @@ def protected_mask(*, pose: PersonPose, body: Body, box: Box) -> np.ndarray:
     """Face and hands: pixels that keep the person's exact values."""
     h, w = box[3] - box[1], box[2] - box[0]
     mask = np.zeros((h, w), np.uint8)
-    face = face_ellipse(pose)
+    face = face_ellipse(pose=pose)
     if face is not None:
         (cx, cy), (ax, ay), angle = face
         cv2.ellipse(mask, ((cx - box[0], cy - box[1]), (2 * ax, 2 * ay), angle), 255, -1)
     for limb, side in _arms(body):
         if limb.end_visible:
-            hand = hand_centre(limb, pose, side)
-            radius = max(2, round(0.13 * body.width))
+            hand = hand_centre(limb=limb, pose=pose, side=side)
+            radius = max(2, round(0.15 * body.width))
             cv2.line(mask, _point(limb.end, box), _point(hand, box), 255, 2 * radius)
             cv2.circle(mask, _point(hand, box), radius, 255, -1)
     return mask > 0
@@ -145,21 +146,20 @@ def forearm_mask(*, pose: PersonPose, body: Body, box: Box) -> np.ndarray:
     mask = np.zeros((h, w), np.uint8)
     for limb, _ in _arms(body):
         if limb.middle_visible and limb.end_visible:
-            cv2.line(mask, _point(limb.middle, box), _point(limb.end, box), 255, max(2, round(0.2 * body.width)))
+            cv2.line(mask, _point(limb.middle, box), _point(limb.end, box), 255, max(2, round(0.24 * body.width)))
     return (mask > 0) & body.mask[box[1]:box[3], box[0]:box[2]]
 
 
 def allowed_alpha(*, body: Body, box: Box, hang: np.ndarray | None = None) -> np.ndarray:
-    """1 inside the body mask (and a skirt's hang zone), ramping to 0 at the edge of its dilation, 0 beyond."""
-    radius = max(1, round(BODY_DILATION * body.width))
+    """1 inside the body mask (and a skirt's hang zone) and out to 2/3 of the dilation, fading to exactly 0 at
+    the dilation's edge and beyond it. A distance transform rather than a dilation: linear time whatever the
+    radius."""
+    radius = max(1.0, BODY_DILATION * body.width)
     inside = body.mask[box[1]:box[3], box[0]:box[2]]
     if hang is not None:
         inside = inside | hang[box[1]:box[3], box[0]:box[2]]
-    inside = inside.astype(np.uint8) * 255
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    dilated = cv2.dilate(inside, kernel)
-    soft = cv2.GaussianBlur(dilated, (0, 0), max(1.0, radius / 3)).astype(np.float32) / 255
-    return np.where(dilated > 0, soft, 0.0).astype(np.float32)
+    distance = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return np.clip((radius - distance) / (radius / 3), 0.0, 1.0).astype(np.float32)
 
 
 def _guided_smooth(image: np.ndarray, *, radius: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
@@ -199,6 +199,30 @@ def _falloff(*, alpha: np.ndarray, body: Body) -> np.ndarray:
     return (1.0 - _FALLOFF_DEPTH * np.exp(-distance / max(1.0, _FALLOFF_WIDTH * body.width))).astype(np.float32)
 
 
+def _old_garment_slivers(*, alpha: np.ndarray, body: Body, box: Box, keep: np.ndarray) -> np.ndarray:
+    """Trunk pixels just outside the new garment's sides, where the garment underneath still shows.
+
+    Only beside the garment, row by row, and only a few percent of a shoulder width out: a neckline's opening is
+    left alone (what shows there is the person's), and wider areas are beyond what in-painting can invent.
+    """
+    covered = alpha >= 0.5
+    rows = covered.any(axis=1)
+    if not rows.any():
+        return np.zeros_like(covered)
+    width = covered.shape[1]
+    left = np.where(rows, np.argmax(covered, axis=1), width)
+    right = np.where(rows, width - 1 - np.argmax(covered[:, ::-1], axis=1), -1)
+    columns = np.arange(width)[None, :]
+    beside = (columns < left[:, None]) | (columns > right[:, None])
+    beside &= rows[:, None]
+    near = cv2.distanceTransform((~covered).astype(np.uint8), cv2.DIST_L2, 3) <= _SLIVER * body.width
+    ys = np.arange(box[1], box[3], dtype=np.float32)[:, None]
+    xs = np.arange(box[0], box[2], dtype=np.float32)[None, :]
+    below_shoulders = ((xs - body.shoulder_mid[0]) * body.down[0] + (ys - body.shoulder_mid[1]) * body.down[1]) > 0
+    trunk = body.trunk[box[1]:box[3], box[0]:box[2]]
+    return trunk & beside & near & below_shoulders & (keep > 0.99)
+
+
 def composite(*, person: np.ndarray, layers: list[Layer], pose: PersonPose, body: Body,
               hang: np.ndarray | None = None) -> tuple[np.ndarray, Box]:
     """The person with the garment layers blended in, and the box outside which nothing changed.
@@ -215,18 +239,24 @@ def composite(*, person: np.ndarray, layers: list[Layer], pose: PersonPose, body
         c, a = _paste(layer, box)
         if not layer.over_arms:
             c[forearms], a[forearms] = 0.0, 0.0
-        # Premultiplied "over": the new layer in front of what is already there.
-        colour = c + colour * (1.0 - a)[..., None]
-        alpha = a + alpha * (1.0 - a)
+        # Premultiplied "over", in place: the new layer in front of what is already there.
+        colour *= (1.0 - a)[..., None]
+        colour += c
+        alpha *= 1.0 - a
+        alpha += a
     keep = allowed_alpha(body=body, box=box, hang=hang)
     keep[protected_mask(pose=pose, body=body, box=box)] = 0.0
     region = person[box[1]:box[3], box[0]:box[2]]
-    shade = shading(person=region, body=body) * _falloff(alpha=alpha * keep, body=body)
     alpha *= keep
-    colour *= (keep * shade)[..., None]
-    blended = region.astype(np.float32) * (1.0 - alpha)[..., None] + colour
+    gain = keep * shading(person=region, body=body) * _falloff(alpha=alpha, body=body)
+    colour *= gain[..., None]
+    colour += region * (1.0 - alpha)[..., None]
+    colour += 0.5
+    np.clip(colour, 0, 255, out=colour)
+    blended = np.where((alpha > 0)[..., None], colour.astype(np.uint8), region)
+    slivers = _old_garment_slivers(alpha=alpha, body=body, box=box, keep=keep)
+    if slivers.any():
+        blended = cv2.inpaint(blended, slivers.astype(np.uint8), 3, cv2.INPAINT_TELEA)
     result = person.copy()
-    result[box[1]:box[3], box[0]:box[2]] = np.where(
-        (alpha > 0)[..., None], np.clip(blended + 0.5, 0, 255).astype(np.uint8), region
-    )
+    result[box[1]:box[3], box[0]:box[2]] = blended
     return result, box

@@ -89,14 +89,14 @@ def _plain_background(lab: np.ndarray) -> np.ndarray | None:
     # does not fill narrow gaps (armpits, between the legs), low enough for pale garments.
     otsu, _ = cv2.threshold(np.clip(distance, 0, 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = float(np.clip(0.5 * otsu, 6.0, 16.0)) + 2.0 * float(spread)
-    foreground = (distance > threshold).astype(np.uint8)
-    return cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return (distance > threshold).astype(np.uint8)
 
 
 def _closed_outline(foreground: np.ndarray) -> np.ndarray:
     """Close the gaps in a faint outline (a near-white garment on white) so the flood from the border stops at it.
 
     Only a fallback: closing also fills acute concave corners such as armpits, which the anchors need sharp.
+    The outline may be a single pixel wide, so no opening comes first.
     """
     side = max(5, round(max(foreground.shape) / 90)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
@@ -186,9 +186,12 @@ def garment_cutout(*, image: np.ndarray) -> Cutout:
         foreground = _plain_background(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB))
         if foreground is not None:
             for method in ("plain-background", "closed-outline"):
-                if method == "closed-outline":
-                    foreground = _closed_outline(foreground)
-                candidate = _fill_holes(_largest_component(foreground > 0))
+                if method == "plain-background":
+                    # Isolated specks (sensor noise, dust) would otherwise join the garment or stand in for it.
+                    cleaned = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+                else:
+                    cleaned = _closed_outline(foreground)
+                candidate = _fill_holes(_largest_component(cleaned > 0))
                 if _plausible(candidate):
                     mask = candidate
                     break

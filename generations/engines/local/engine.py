@@ -29,6 +29,7 @@ from generations.engines.local.fitting import Part, fit_bottom, fit_top
 from generations.engines.local.pose import PoseEstimator, shared_pose_estimator
 
 JPEG_QUALITY = 90
+_MAX_PRODUCT_IMAGES = 3  # tried in order until one cuts out
 # Pillow's decoder errors for hostile or truncated bytes (see tryon_project/images.py for the full story).
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 T = TypeVar("T")
@@ -43,7 +44,7 @@ class Rendering:
     diagnostics: dict[str, object] = field(default_factory=dict)
 
 
-def decode_rgb(data: bytes, *, code: EngineErrorCode, what: str, keep_alpha: bool = False,
+def decode_rgb(*, data: bytes, code: EngineErrorCode, what: str, keep_alpha: bool = False,
                min_side: int | None = None) -> np.ndarray:
     """Decode image bytes to RGB (or RGBA when asked and present); bad bytes raise `code`."""
     try:
@@ -58,7 +59,7 @@ def decode_rgb(data: bytes, *, code: EngineErrorCode, what: str, keep_alpha: boo
         raise EngineError(code, f"The {what} image could not be decoded.", retryable=False) from exc
 
 
-def encode_jpeg(image: np.ndarray, *, output_size: tuple[int, int] | None) -> bytes:
+def encode_jpeg(*, image: np.ndarray, output_size: tuple[int, int] | None) -> bytes:
     """JPEG bytes; with an output size, scaled to cover it and centre-cropped (never stretched)."""
     im = Image.fromarray(image)
     if output_size is not None and output_size != im.size:
@@ -87,8 +88,8 @@ class _Clock:
 
 def _parts(*, cutout: Cutout, category: Category, body: Body) -> list[Part]:
     if category == Category.BOTTOMS:
-        return fit_bottom(anchors=bottom_anchors(cutout.mask), body=body, mask=cutout.mask)
-    return fit_top(anchors=top_anchors(cutout.mask), body=body, category=category, mask=cutout.mask)
+        return fit_bottom(anchors=bottom_anchors(mask=cutout.mask), body=body, mask=cutout.mask)
+    return fit_top(anchors=top_anchors(mask=cutout.mask), body=body, category=category, mask=cutout.mask)
 
 
 class LocalEngine:
@@ -103,22 +104,22 @@ class LocalEngine:
     def pose_estimator(self) -> PoseEstimator:
         return self._pose_estimator or shared_pose_estimator()
 
-    def render(self, *, person: np.ndarray, garment: np.ndarray, category: Category = Category.AUTO,
+    def render(self, *, person: np.ndarray, garment: np.ndarray | Cutout, category: Category = Category.AUTO,
                title: str = "", description: str = "") -> Rendering:
-        """Dress the person (RGB uint8) in the garment (RGB or RGBA uint8 product photo)."""
+        """Dress the person (RGB uint8) in the garment (an RGB or RGBA uint8 product photo, or its cut-out)."""
         clock = _Clock()
         source = "request"
         if category == Category.AUTO:
             named = category_from_text(title=title, description=description)
             category, source = (named, "text") if named is not None else (Category.AUTO, "shape")
-        cutout = clock.run("cutout", lambda: garment_cutout(image=garment))
+        cutout = garment if isinstance(garment, Cutout) else clock.run("cutout", lambda: garment_cutout(image=garment))
         if category == Category.AUTO:
-            category = category_from_shape(cutout.mask)
+            category = category_from_shape(mask=cutout.mask)
         pose = clock.run("pose", lambda: self.pose_estimator.estimate(image=person))
         if pose is None:
             raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED, "No person was found in the photo.",
                               retryable=False)
-        body = body_from_pose(pose)
+        body = body_from_pose(pose=pose)
         parts = clock.run("fit", lambda: _parts(cutout=cutout, category=category, body=body))
         size = (person.shape[1], person.shape[0])
 
@@ -130,7 +131,7 @@ class LocalEngine:
         hang = None
         if category == Category.DRESSES or (category == Category.BOTTOMS and len(parts[0].person) <= 6):
             hem = max(body.depth_of(point) for point in parts[0].person)
-            hang = hang_zone(body, start=body.torso, end=hem)
+            hang = hang_zone(body=body, start=body.torso, end=hem)
         image, box = clock.run("compose", lambda: composite(person=person, layers=layers, pose=pose, body=body,
                                                             hang=hang))
         diagnostics: dict[str, object] = {
@@ -140,25 +141,42 @@ class LocalEngine:
         return Rendering(image=image, category=category, changed_box=box, timings_ms=clock.timings,
                          diagnostics=diagnostics)
 
+    def _first_usable_garment(self, images: tuple[bytes, ...], clock: _Clock) -> Cutout:
+        """The cut-out of the first product image that yields one: a product's first photo may be a detail shot
+        or a back view on a busy background, while a later one is the packshot."""
+        failures: list[EngineError] = []
+        for data in images[:_MAX_PRODUCT_IMAGES]:
+            try:
+                garment = clock.run("decode", lambda data=data: decode_rgb(
+                    data=data, code=EngineErrorCode.PRODUCT_IMAGE_INVALID, what="product", keep_alpha=True,
+                    min_side=WORK_LONG_SIDE,
+                ))
+                return clock.run("cutout", lambda garment=garment: garment_cutout(image=garment))
+            except EngineError as exc:
+                if exc.code != EngineErrorCode.PRODUCT_IMAGE_INVALID:
+                    raise
+                failures.append(exc)
+        if not failures:
+            raise EngineError(EngineErrorCode.PRODUCT_IMAGE_INVALID, "No product image was given.", retryable=False)
+        raise failures[0]
+
     def run(self, request: TryOnRequest) -> TryOnResult:
         started = time.perf_counter()
         clock = _Clock()
-        if not request.garment_images:
-            raise EngineError(EngineErrorCode.PRODUCT_IMAGE_INVALID, "No product image was given.", retryable=False)
+        if request.category == Category.AUTO:
+            # Refuse accessories before any image work.
+            category_from_text(title=request.title, description=request.description)
         person = clock.run("decode", lambda: decode_rgb(
-            request.person_image, code=EngineErrorCode.CUSTOMER_IMAGE_INVALID, what="customer",
+            data=request.person_image, code=EngineErrorCode.CUSTOMER_IMAGE_INVALID, what="customer",
         ))
-        garment = clock.run("decode", lambda: decode_rgb(
-            request.garment_images[0], code=EngineErrorCode.PRODUCT_IMAGE_INVALID, what="product", keep_alpha=True,
-            min_side=WORK_LONG_SIDE,
-        ))
+        garment = self._first_usable_garment(request.garment_images, clock)
         try:
             rendering = self.render(person=person, garment=garment, category=request.category, title=request.title,
                                     description=request.description)
         except (cv2.error, np.linalg.LinAlgError) as exc:
             raise EngineError(EngineErrorCode.ENGINE_ERROR, f"The local engine failed: {exc}", retryable=False) from exc
         options: EngineOptions = request.options
-        data = clock.run("encode", lambda: encode_jpeg(rendering.image, output_size=options.output_size))
+        data = clock.run("encode", lambda: encode_jpeg(image=rendering.image, output_size=options.output_size))
         timings = {**clock.timings, **rendering.timings_ms}
         timings["total"] = round((time.perf_counter() - started) * 1000, 2)
         return TryOnResult(image=data, content_type="image/jpeg", engine=self.name, engine_version=self.version,

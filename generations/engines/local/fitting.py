@@ -87,8 +87,8 @@ def _cross_section(centre: np.ndarray, normal: np.ndarray, edge: tuple[np.ndarra
 
 
 def _tube(*, outer: tuple[np.ndarray, np.ndarray], inner: tuple[np.ndarray, np.ndarray], end_outer: np.ndarray,
-          end_inner: np.ndarray, limb: Limb, scale: float, away_from: np.ndarray, radii: Radii
-          ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+          end_inner: np.ndarray, limb: Limb, scale: float, away_from: np.ndarray, radii: Radii,
+          overshoot: float = 0.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Control points of a sleeve or trouser leg laid along a limb, bending where it bends.
 
     `outer` and `inner` pair the tube's top corners on the garment with their places on the person; end_* are
@@ -105,8 +105,9 @@ def _tube(*, outer: tuple[np.ndarray, np.ndarray], inner: tuple[np.ndarray, np.n
         g_normal = -g_normal
     garment_length = float(np.linalg.norm(g_end - g_root)) * scale
     path = float(np.linalg.norm(limb.middle - p_root) + np.linalg.norm(limb.end - limb.middle))
-    # A sleeve or leg that nearly reaches the wrist or ankle is meant to: it ends there.
-    length = path if garment_length >= 0.8 * path else garment_length
+    # A sleeve or leg that nearly reaches the wrist or ankle is meant to: it ends there (a trouser leg a little
+    # below the ankle joint, over the top of the foot).
+    length = path * (1 + overshoot) if garment_length >= 0.8 * path else garment_length
     garment_points, person_points = [g_outer, g_inner], [p_outer, p_inner]
     for t, point, direction in _stations(start=p_root, limb=limb, length=length):
         centre = g_root + (g_end - g_root) * (t / length)
@@ -224,6 +225,11 @@ def fit_top(*, anchors: TopAnchors, body: Body, category: Category, mask: np.nda
     ):
         if sleeve is not None:
             torso_region &= ~sleeve.region
+            # Pin the armhole seam straight on the torso's side too: left free, the two splines bow away from
+            # each other between shoulder and armpit and open a gap along the seam.
+            for t in (1 / 3, 2 / 3):
+                garment.append(sleeve.shoulder + (sleeve.armpit - sleeve.shoulder) * t)
+                person.append(p_shoulder + (p_armpit - p_shoulder) * t)
             garment_to_person = np.stack([body.across, body.down], axis=1) @ np.stack([g_across, g_down])
             sleeves.append(_sleeve_part(name=name, sleeve=sleeve, limb=limb, p_shoulder=p_shoulder, p_armpit=p_armpit,
                                         hip=hip, scale=scale, body=body, garment_to_person=garment_to_person))
@@ -250,15 +256,19 @@ def _sleeve_part(*, name: str, sleeve: Sleeve, limb: Limb, p_shoulder: np.ndarra
         p_armpit = p_shoulder + rotation @ (garment_to_person @ (sleeve.armpit - sleeve.shoulder)) * scale
 
     def radii(point: np.ndarray, normal: np.ndarray, flat_outer: float, flat_inner: float) -> tuple[float, float]:
-        # The side facing the torso reads long where the arm touches it: the outer side is the arm's radius.
-        arm_out = body.extents(point, reach=0.22 * body.width, direction=normal, limbs=True)[1]
+        # Where the arm touches the torso the inner side reads long, running on into the body: that is welcome,
+        # the sleeve's underside then meets the shirt's side instead of leaving the old garment showing between.
+        arm_in, arm_out = body.extents(point, reach=0.22 * body.width, direction=normal, limbs=True)
         floor = 0.11 * body.width * _EASE
-        return max(_worn(flat_outer, arm_out), floor), max(_worn(flat_inner, arm_out), floor)
+        return max(_worn(flat_outer, arm_out), floor), max(_worn(flat_inner, max(arm_in, arm_out)), floor)
 
     garment, person = _tube(
         outer=(sleeve.shoulder, p_shoulder), inner=(sleeve.armpit, p_armpit), end_outer=sleeve.cuff_upper,
         end_inner=sleeve.cuff_lower, limb=limb, scale=scale, away_from=hip - limb.root, radii=radii,
     )
+    for t in (1 / 3, 2 / 3):  # the seam, straight, as on the torso's side
+        garment.append(sleeve.shoulder + (sleeve.armpit - sleeve.shoulder) * t)
+        person.append(p_shoulder + (p_armpit - p_shoulder) * t)
     return Part(name=name, garment=np.array(garment), person=np.array(person), region=sleeve.region, over_arms=True)
 
 
@@ -300,7 +310,7 @@ def fit_bottom(*, anchors: BottomAnchors, body: Body, mask: np.ndarray) -> list[
         ):
             g_points, p_points = _tube(
                 outer=(g_waist, p_waist), inner=(anchors.crotch, p_crotch), end_outer=hem_outer, end_inner=hem_inner,
-                limb=leg, scale=scale, away_from=other - leg.root, radii=radii,
+                limb=leg, scale=scale, away_from=other - leg.root, radii=radii, overshoot=0.05,
             )
             garment += g_points[2:]
             person += p_points[2:]

@@ -62,7 +62,7 @@ class PoseEstimator(Protocol):
 class StaticPoseEstimator:
     """Returns a fixed pose whatever the image: how tests and the gallery feed a mannequin's exact geometry."""
 
-    def __init__(self, *, keypoints: dict[str, tuple[float, float, float]], mask: np.ndarray):
+    def __init__(self, *, keypoints: dict[str, tuple[float, float, float]], mask: np.ndarray) -> None:
         self._pose = PersonPose(keypoints={k: Keypoint(*v) for k, v in keypoints.items()},
                                 mask=mask.astype(np.float32))
 

@@ -1,0 +1,71 @@
+"""Dashboard page for customer uploads: read-only, with a thumbnail and when each photo expires."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html
+
+from accounts.admin_scoping import AccountScopedAdmin, is_operator
+from customers.models import CustomerImage
+from tryon_project.storage import blob_signed_url
+
+_THUMB = "height:{h}px;max-width:{h}px;object-fit:contain;border:1px solid #ccc;border-radius:3px"
+
+
+@admin.register(CustomerImage)
+class CustomerImageAdmin(AccountScopedAdmin):
+    list_display = ("id", "thumbnail", "source", "customer_id", "dimensions", "retention_days", "expires_at",
+                    "is_expired", "created_at")
+    list_filter = ("source", "retention_days")
+    search_fields = ("id", "customer_id")
+    list_select_related = ("account",)
+    list_per_page = 50
+    fields = ("id", "preview", "source", "customer_id", "dimensions", "content_type", "retention_days",
+              "expires_at", "is_expired", "created_at")
+
+    def get_fields(self, request, obj=None):
+        return ("account", *self.fields) if is_operator(request) else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def get_list_display(self, request):
+        display = super().get_list_display(request)
+        return ("account", *display) if is_operator(request) else display
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        return ("account", *filters) if is_operator(request) else filters
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Photos leave through retention and the erasure API, which also delete the stored objects.
+        return False
+
+    def _img(self, obj: CustomerImage, *, height: int) -> str:
+        if not obj.storage_key:
+            return "—"
+        return format_html('<img src="{}" alt="upload {}" loading="lazy" referrerpolicy="no-referrer" style="{}">',
+                           blob_signed_url(key=obj.storage_key).url, obj.id, _THUMB.format(h=height))
+
+    @admin.display(description="Photo")
+    def thumbnail(self, obj: CustomerImage) -> str:
+        return self._img(obj, height=56)
+
+    @admin.display(description="Photo")
+    def preview(self, obj: CustomerImage) -> str:
+        return self._img(obj, height=320)
+
+    @admin.display(description="Size")
+    def dimensions(self, obj: CustomerImage) -> str:
+        return f"{obj.width} x {obj.height}"
+
+    @admin.display(description="Expired", boolean=True)
+    def is_expired(self, obj: CustomerImage) -> bool:
+        return obj.expires_at <= timezone.now()

@@ -1,0 +1,160 @@
+"""Dashboard: the account's webhook endpoint (secret shown once, rotatable) and the delivery log with a manual
+redeliver. Scoped like every dashboard page (accounts/admin_scoping.py); writes go through services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminURLFieldWidget
+from django.utils.html import format_html
+
+from accounts.admin_scoping import AccountScopedAdmin, is_operator, request_account
+from tryon_project.http_fetch import FetchError, url_validate
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookTarget
+from webhooks.selectors import webhook_endpoint_url
+from webhooks.services import (
+    webhook_delivery_redeliver,
+    webhook_endpoint_create,
+    webhook_endpoint_update,
+    webhook_secret_rotate,
+)
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(
+        label="URL", max_length=2048, required=False, assume_scheme="https", widget=AdminURLFieldWidget,
+        help_text=WebhookEndpoint._meta.get_field("url").help_text,
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("account", "url", "is_enabled")
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        if url:
+            # Checked without connecting: a URL the fetcher would refuse is never saved, so never contacted.
+            try:
+                url_validate(url=url)
+            except FetchError as exc:
+                raise forms.ValidationError(str(exc), code=exc.reason) from None
+        return url
+
+
+def _show_secret_once(request, *, secret: str, account) -> None:
+    messages.warning(
+        request,
+        format_html(
+            "Webhook signing secret for {} (shown only once, copy it now): <code class='new-webhook-secret'>{}</code>",
+            account, secret,
+        ),
+    )
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(AccountScopedAdmin):
+    form = WebhookEndpointForm
+    merchant_can_add = True
+    merchant_can_change = True
+    list_display = ("__str__", "url", "is_enabled", "secret_rotated_at", "updated_at")
+    actions = ("rotate_secret",)
+
+    def get_fields(self, request, obj=None):
+        return ("account", "url", "is_enabled") if is_operator(request) and obj is None else ("url", "is_enabled")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("secret_rotated_at", "created_at", "updated_at") if obj else ()
+
+    def get_list_display(self, request):
+        display = super().get_list_display(request)
+        return ("account", *display[1:]) if is_operator(request) else display
+
+    def has_add_permission(self, request) -> bool:
+        # One endpoint per account: a merchant adds it once, then edits it.
+        if not super().has_add_permission(request):
+            return False
+        account = request_account(request)
+        return is_operator(request) or not WebhookEndpoint.objects.filter(account=account).exists()
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            webhook_endpoint_update(endpoint=obj, url=data["url"], is_enabled=data["is_enabled"])
+            return
+        account = data["account"] if is_operator(request) else request_account(request)
+        endpoint, secret = webhook_endpoint_create(account=account, url=data["url"], is_enabled=data["is_enabled"])
+        # The admin logs and redirects with this object: make it the row the service created.
+        obj.pk, obj.account, obj.secret_encrypted = endpoint.pk, account, endpoint.secret_encrypted
+        _show_secret_once(request, secret=secret, account=account)
+
+    @admin.action(description="Rotate the signing secret (shows the new one once)")
+    def rotate_secret(self, request, queryset):
+        for endpoint in queryset.select_related("account"):
+            _show_secret_once(request, secret=webhook_secret_rotate(endpoint=endpoint), account=endpoint.account)
+
+    def has_rotate_secret_permission(self, request) -> bool:
+        return is_operator(request) or self._is_merchant(request)
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ("number", "started_at", "status_code", "latency_ms", "error", "succeeded")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("number",)
+
+    # The parent page is already scoped to the merchant's account; the attempts shown are that delivery's.
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_operator(request) or request_account(request) is not None
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(AccountScopedAdmin):
+    list_display = (
+        "id", "event_type", "target", "generation_id", "status", "attempts", "last_status_code", "last_error",
+        "next_attempt_at", "created_at",
+    )
+    list_filter = ("status", "event_type", "target")
+    search_fields = ("id", "generation__id")
+    fields = (
+        "id", "event_type", "generation", "target", "target_url", "status", "attempts", "next_attempt_at",
+        "last_status_code", "last_error", "delivered_at", "created_at",
+    )
+    readonly_fields = fields
+    inlines = (WebhookAttemptInline,)
+    actions = ("redeliver",)
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account", "generation")
+
+    def get_list_display(self, request):
+        display = super().get_list_display(request)
+        return ("account", *display) if is_operator(request) else display
+
+    @admin.display(description="Target URL")
+    def target_url(self, obj: WebhookDelivery) -> str:
+        if obj.target == WebhookTarget.CALL:
+            return obj.generation.webhook_url
+        return webhook_endpoint_url(account_id=obj.account_id) or "— (no enabled endpoint URL)"
+
+    @admin.action(description="Redeliver now (same webhook-id)")
+    def redeliver(self, request, queryset):
+        sent = sum(
+            webhook_delivery_redeliver(account=delivery.account, delivery_id=delivery.id)
+            for delivery in queryset.select_related("account")
+        )
+        self.message_user(request, f"{sent} delivery(ies) queued for redelivery.")
+
+    def has_redeliver_permission(self, request) -> bool:
+        return is_operator(request) or self._is_merchant(request)
