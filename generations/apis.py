@@ -28,6 +28,7 @@ from generations.services.create import generation_create
 from generations.services.erasure import customer_erase
 from tryon_project.api.idempotency import REPLAYED_HEADER, idempotent
 from tryon_project.api.multipart import BODY_PARSERS, body_parse
+from tryon_project.api.responses import COMPACT
 from tryon_project.api.schema import error_responses
 
 logger = logging.getLogger("tryon.generations")
@@ -100,7 +101,8 @@ async def tryon_sync_view(request):
         await asyncio.sleep(delay)
         delay = min(1.0, delay * 1.5)
         wire = await read(generation_id)
-    final = JsonResponse(wire, status=200) if wire is not None else JsonResponse(response.data, status=202)
+    final = JsonResponse(wire if wire is not None else response.data, status=200 if wire is not None else 202,
+                         json_dumps_params=COMPACT)
     for header in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", REPLAYED_HEADER):
         if response.has_header(header):
             final[header] = response[header]

@@ -35,6 +35,15 @@ def generation_run(self, generation_id: str) -> str:
             message="The generation did not finish in time.",
         )
         return "failed"
+    except Exception as exc:
+        # Anything unexpected (a bug, the database or storage briefly away) is retried like a transient engine
+        # error and ends FAILED with a refund when attempts run out: never a row stuck in PROCESSING.
+        logger.exception("generation task crashed")
+        if self.request.retries + 1 >= settings.TRYON_MAX_ATTEMPTS:
+            generation_give_up(generation_id=generation_id, code=GenerationErrorCode.ENGINE_ERROR.name,
+                               message="The try-on engine failed.")
+            return "failed"
+        raise self.retry(countdown=5 * 2**self.request.retries * (1 + random.random() / 2), exc=exc) from exc
 
 
 @shared_task(name="generations.reap")

@@ -33,6 +33,8 @@ def main() -> int:
     manage("migrate", "--noinput", "-v", "0")
     api_key = manage("bootstrap_demo", capture=True)
     base = f"http://{HOST}:{PORT}"
+    # Signed local-file URLs must point at the port this server really listens on.
+    os.environ.setdefault("PUBLIC_BASE_URL", base)
     web_workers = "1" if embedded else os.environ.get("WEB_CONCURRENCY", "2")
     worker_concurrency = os.environ.get("WORKER_CONCURRENCY", "2")
     commands = [

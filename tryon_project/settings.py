@@ -266,7 +266,13 @@ SPECTACULAR_SETTINGS = {
 _broker_dir = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)}
+    # A message whose worker died unacknowledged comes back after the visibility timeout (kept above the hard time
+    # limit so a live task is never delivered twice); unacked messages are scanned every 10 s, not every 100 s.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
 else:
     # Embedded mode: kombu's file-system transport needs no broker server.
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -9,7 +9,7 @@
 4. Download `resultImageUrl` (a signed URL valid for an hour: fetch it right away, without the API key).
 
 Every call goes through `TryOnClient.call`, which waits out `RATE_LIMITED` (429) as long as `Retry-After` says
-and sends an `Idempotency-Key` on writes, so a retried call can never start a second generation.
+and sends an `Idempotency-Key` on writes, so retrying after a lost answer does not start a second generation.
 `INSUFFICIENT_CREDITS` (402) stops the script with a clear message: nothing was created or charged.
 
 Run it against `make run`:
@@ -79,8 +79,9 @@ class TryOnClient:
                 for part in files.values():
                     part[1].seek(0)
             try:
-                response = self.session.request(method, f"{self.base_url}{path}", headers=headers, timeout=120,
-                                                **kwargs)
+                response = self.session.request(
+                    method, f"{self.base_url}{path}", headers=headers, timeout=120, **kwargs
+                )
             except requests.ConnectionError:
                 if not retry_server_errors or attempt == MAX_ATTEMPTS:
                     raise
@@ -120,7 +121,9 @@ def upload_photo(client: TryOnClient, photo: Path, *, customer_id: str) -> str:
     """Upload once; the imageId is reusable for every try-on until the retention window ends."""
     with photo.open("rb") as handle:
         uploaded = client.call(
-            "POST", "/images/upload", idempotent_write=True,
+            "POST",
+            "/images/upload",
+            idempotent_write=True,
             files={"file": (photo.name, handle, "image/jpeg")},
             data={"crop": "true", "customerId": customer_id},
         )
@@ -132,8 +135,9 @@ def start_try_on(client: TryOnClient, *, image_id: str, customer_id: str, produc
     """Reference the product by externalId; on PRODUCT_NOT_FOUND send the full product inline and try again."""
     call = {"customer": {"id": image_id}, "customerId": customer_id}
     try:
-        return client.call("POST", "/try-on", idempotent_write=True,
-                           json={**call, "product": {"externalId": product["externalId"]}})
+        return client.call(
+            "POST", "/try-on", idempotent_write=True, json={**call, "product": {"externalId": product["externalId"]}}
+        )
     except ApiError as error:
         if error.code != "PRODUCT_NOT_FOUND":
             raise
@@ -141,9 +145,13 @@ def start_try_on(client: TryOnClient, *, image_id: str, customer_id: str, produc
     # Multipart: the JSON body travels in the `data` field; the image part is named by its `fileKey`.
     full = {**call, "product": {**product, "images": [{"fileKey": "garment"}]}}
     with garment.open("rb") as handle:
-        return client.call("POST", "/try-on", idempotent_write=True,
-                           data={"data": json.dumps(full)},
-                           files={"garment": (garment.name, handle, "image/jpeg")})
+        return client.call(
+            "POST",
+            "/try-on",
+            idempotent_write=True,
+            data={"data": json.dumps(full)},
+            files={"garment": (garment.name, handle, "image/jpeg")},
+        )
 
 
 def wait_for(client: TryOnClient, generation_id: str) -> dict:
@@ -192,8 +200,9 @@ def main() -> int:
         generation = wait_for(client, accepted["generationId"])
     except ApiError as error:
         if error.code == "INSUFFICIENT_CREDITS":
-            print("Out of credits: nothing was created or charged. Top up the account in the dashboard.",
-                  file=sys.stderr)
+            print(
+                "Out of credits: nothing was created or charged. Top up the account in the dashboard.", file=sys.stderr
+            )
             return 2
         print(f"API error: {error}", file=sys.stderr)
         for detail in error.details:

@@ -40,16 +40,18 @@ def tshirt() -> Image.Image:
     body_colour, seam_colour, stripe_colour = (38, 92, 170), (24, 60, 115), (240, 240, 240)
     # A round front neckline, right to left, so the background reaches into it from the top edge.
     neckline = [(300 + 45 * math.cos(t), 95 + 40 * math.sin(t)) for t in (math.pi * i / 16 for i in range(17))]
-    outline = [
-        (185, 112), (90, 215), (125, 285), (190, 228),  # left shoulder, sleeve, armpit
-        (185, 520), (415, 520),  # hem
-        (410, 228), (475, 285), (510, 215), (415, 112),  # right armpit, sleeve, shoulder
-        *neckline,
-    ]
+    left = [(185, 112), (90, 215), (125, 285), (190, 228)]  # shoulder, sleeve cuff, armpit
+    hem = [(185, 520), (415, 520)]
+    right = [(410, 228), (475, 285), (510, 215), (415, 112)]  # armpit, sleeve cuff, shoulder
+    outline = [*left, *hem, *right, *neckline]
     draw.polygon(pts(outline), fill=body_colour, outline=seam_colour, width=3 * scale)
     # The ribbed collar edge and the sleeve hems, so the garment reads as a t-shirt even in a thumbnail.
-    draw.line(pts([(300 + 51 * math.cos(t), 95 + 46 * math.sin(t)) for t in (math.pi * i / 16 for i in range(17))]),
-              fill=seam_colour, width=5 * scale, joint="curve")
+    draw.line(
+        pts([(300 + 51 * math.cos(t), 95 + 46 * math.sin(t)) for t in (math.pi * i / 16 for i in range(17))]),
+        fill=seam_colour,
+        width=5 * scale,
+        joint="curve",
+    )
     draw.line(pts([(90, 215), (125, 285)]), fill=seam_colour, width=5 * scale)
     draw.line(pts([(510, 215), (475, 285)]), fill=seam_colour, width=5 * scale)
     draw.rectangle(pts([(205, 300), (395, 328)]), fill=stripe_colour)

@@ -26,8 +26,16 @@ _lock = threading.Lock()
 _instances: dict[str, TryOnEngine] = {}
 
 
+def _engine_paths() -> dict[str, str]:
+    """The built-in engines plus those an operator plugs in with TRYON_EXTRA_ENGINES (name → dotted path)."""
+    from django.conf import settings
+
+    extra = getattr(settings, "TRYON_EXTRA_ENGINES", {}) if settings.configured else {}
+    return {**_ENGINES, **extra}
+
+
 def engine_names() -> list[str]:
-    return list(_ENGINES)
+    return list(_engine_paths())
 
 
 def _default_name() -> str:
@@ -41,7 +49,7 @@ def _default_name() -> str:
 def engine_get(*, name: str | None = None) -> TryOnEngine:
     """The engine called `name` (the configured default when None), created on first use and then shared."""
     name = name or _default_name()
-    path = _ENGINES.get(name)
+    path = _engine_paths().get(name)
     if path is None:
         raise EngineError(EngineErrorCode.ENGINE_ERROR, f"Unknown engine {name!r}.", retryable=False)
     with _lock:

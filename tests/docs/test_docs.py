@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from PIL import Image
 
 from accounts.models import Account
 from accounts.services import account_create, api_key_create
 from generations.models import Generation
+from tryon_project.management.commands import errors_doc
 from tryon_project.storage import blob_read
 
 ROOT = Path(settings.BASE_DIR)
@@ -27,6 +28,20 @@ SAMPLES = ROOT / "docs" / "samples"
 
 def test_errors_doc_is_current():
     call_command("errors_doc", "--check")
+
+
+def test_errors_doc_check_fails_when_stale_and_write_fixes_it(tmp_path, monkeypatch, settings):
+    stale = tmp_path / "errors.md"
+    stale.write_text("# Error codes\n")
+    monkeypatch.setattr(errors_doc, "DOC_PATH", stale)
+    settings.BASE_DIR = tmp_path  # the command names the file relative to it
+    with pytest.raises(CommandError, match="out of date"):
+        call_command("errors_doc", "--check")
+    call_command("errors_doc")
+    call_command("errors_doc", "--check")
+    text = stale.read_text()
+    assert "| `INSUFFICIENT_CREDITS` | 402 |" in text
+    assert "| `CUSTOMER_DATA_DELETED` |" in text
 
 
 @pytest.mark.parametrize("name", ["person.jpg", "tshirt.jpg"])

@@ -13,6 +13,7 @@ from generations.engines.local.synthetic import (
     SyntheticGarment,
     synthetic_dress,
     synthetic_long_sleeve,
+    synthetic_skirt,
     synthetic_trousers,
     synthetic_tshirt,
 )
@@ -68,6 +69,13 @@ def test_dress_is_sleeveless_and_tshirt_has_sleeves() -> None:
     assert sleeves.sleeve_l is not None and sleeves.sleeve_r is not None
 
 
+def test_skirt_anchors() -> None:
+    garment = synthetic_skirt()
+    found = anchors_in_source_pixels(garment, image_format="PNG")
+    assert set(found) == set(garment.anchors)  # no crotch, no inner hems
+    assert max(errors(garment, found).values()) <= 3.0, errors(garment, found)
+
+
 def test_trouser_anchors() -> None:
     garment = synthetic_trousers(pattern="denim")
     found = anchors_in_source_pixels(garment, image_format="PNG")
@@ -80,8 +88,9 @@ def test_trouser_anchors() -> None:
 @pytest.mark.parametrize(
     ("garment", "expected"),
     [(synthetic_tshirt(), Category.TOPS), (synthetic_long_sleeve(), Category.TOPS),
-     (synthetic_trousers(), Category.BOTTOMS), (synthetic_dress(), Category.DRESSES)],
-    ids=["t-shirt", "long-sleeve", "trousers", "dress"],
+     (synthetic_trousers(), Category.BOTTOMS), (synthetic_dress(), Category.DRESSES),
+     (synthetic_skirt(), Category.BOTTOMS)],
+    ids=["t-shirt", "long-sleeve", "trousers", "dress", "skirt"],
 )
 def test_category_from_shape(garment: SyntheticGarment, expected: Category) -> None:
     assert category_from_shape(mask=garment.mask) == expected

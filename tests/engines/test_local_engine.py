@@ -21,6 +21,7 @@ from generations.engines.local.synthetic import (
     synthetic_dress,
     synthetic_long_sleeve,
     synthetic_mannequin,
+    synthetic_skirt,
     synthetic_trousers,
     synthetic_tshirt,
 )
@@ -244,3 +245,19 @@ def test_a_later_product_image_is_used_when_the_first_is_unusable(mannequin: Man
     with pytest.raises(EngineError) as caught:
         mannequin_local.run(TryOnRequest(person_image=encode(mannequin.image), garment_images=(blank, blank)))
     assert caught.value.code == EngineErrorCode.PRODUCT_IMAGE_INVALID
+
+
+def test_a_skirt_hangs_across_the_legs(mannequin: Mannequin, mannequin_local: LocalEngine) -> None:
+    skirt = synthetic_skirt()
+    result = mannequin_local.render(person=mannequin.image, garment=skirt.image, title="Jupe trapèze")
+    assert result.category == Category.BOTTOMS
+    assert result.diagnostics["parts"] == ["legs"]
+    between_thighs = np.zeros_like(mannequin.face)
+    between_thighs[560:600, 378:390] = True  # background between the legs until now
+    assert takes_colour(result.image, between_thighs, skirt.colour) > 0.8
+    legs = mannequin.regions["legs"]
+    ys, xs = np.nonzero(legs)
+    hull = np.zeros(legs.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.stack([xs, ys], axis=1).astype(np.int32)), 1)
+    outside = outside_dilated_body(mannequin, extra=hull > 0)
+    assert np.array_equal(result.image[outside], mannequin.image[outside])

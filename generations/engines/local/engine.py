@@ -129,8 +129,9 @@ class LocalEngine:
 
         layers = clock.run("warp", warp)
         hang = None
-        if category == Category.DRESSES or (category == Category.BOTTOMS and len(parts[0].person) <= 6):
-            hem = max(body.depth_of(point) for point in parts[0].person)
+        hanging = [part for part in parts if part.hangs]
+        if hanging:
+            hem = max(body.depth_of(point) for part in hanging for point in part.person)
             hang = hang_zone(body=body, start=body.torso, end=hem)
         image, box = clock.run("compose", lambda: composite(person=person, layers=layers, pose=pose, body=body,
                                                             hang=hang))
@@ -169,8 +170,8 @@ class LocalEngine:
         person = clock.run("decode", lambda: decode_rgb(
             data=request.person_image, code=EngineErrorCode.CUSTOMER_IMAGE_INVALID, what="customer",
         ))
-        garment = self._first_usable_garment(request.garment_images, clock)
         try:
+            garment = self._first_usable_garment(request.garment_images, clock)
             rendering = self.render(person=person, garment=garment, category=request.category, title=request.title,
                                     description=request.description)
         except (cv2.error, np.linalg.LinAlgError) as exc:

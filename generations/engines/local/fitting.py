@@ -40,6 +40,7 @@ class Part:
     person: np.ndarray  # n x 2 where they go on the person
     region: np.ndarray  # bool mask of the garment pixels this part carries
     over_arms: bool  # drawn in front of the forearms (sleeves) or behind them (torso, legs)
+    hangs: bool = False  # a skirt or a dress's skirt: it spans the gap between the legs
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -234,7 +235,7 @@ def fit_top(*, anchors: TopAnchors, body: Body, category: Category, mask: np.nda
             sleeves.append(_sleeve_part(name=name, sleeve=sleeve, limb=limb, p_shoulder=p_shoulder, p_armpit=p_armpit,
                                         hip=hip, scale=scale, body=body, garment_to_person=garment_to_person))
     torso = Part(name="torso", garment=np.array(garment), person=np.array(person), region=_main_piece(torso_region),
-                 over_arms=False)
+                 over_arms=False, hangs=category == Category.DRESSES)
     return [torso, *sleeves]
 
 
@@ -327,4 +328,4 @@ def fit_bottom(*, anchors: BottomAnchors, body: Body, mask: np.ndarray) -> list[
         garment += [anchors.hem_l, anchors.hem_r, (anchors.hem_l + anchors.hem_r) / 2]
         person += [p_hem_l, p_hem_r, (p_hem_l + p_hem_r) / 2]
     return [Part(name="legs", garment=np.array(garment), person=np.array(person), region=mask.copy(),
-                 over_arms=False)]
+                 over_arms=False, hangs=anchors.crotch is None)]

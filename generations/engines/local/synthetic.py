@@ -151,6 +151,15 @@ def synthetic_trousers(*, colour: tuple[int, int, int] = (45, 70, 130), pattern:
                    anchors=anchors)
 
 
+def synthetic_skirt(*, colour: tuple[int, int, int] = (190, 120, 40), pattern: str = "plain") -> SyntheticGarment:
+    """A knee-length A-line skirt: straight waistband, flared hem, no crotch."""
+    waist_l, waist_r = (170.0, 40.0), (330.0, 40.0)
+    hem_l, hem_r = (100.0, 290.0), (400.0, 290.0)
+    anchors = {"waist_l": waist_l, "waist_r": waist_r, "hem_l": hem_l, "hem_r": hem_r}
+    return _finish(size=(500, 330), polygon=[waist_l, hem_l, hem_r, waist_r], colour=colour, pattern=pattern,
+                   category=Category.BOTTOMS, anchors=anchors)
+
+
 def synthetic_dress(*, colour: tuple[int, int, int] = (120, 50, 140), pattern: str = "plain") -> SyntheticGarment:
     """A sleeveless A-line dress: straps, fitted bodice, flared skirt."""
     strap_l, strap_r = (218.0, 60.0), (382.0, 60.0)

@@ -102,8 +102,10 @@ class Command(BaseCommand):
         current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else None
         if check:
             if current != rendered:
-                raise CommandError(f"{DOC_PATH.relative_to(settings.BASE_DIR)} is out of date: run "
-                                   "`python manage.py errors_doc` (or `make docs-errors`).")
+                raise CommandError(
+                    f"{DOC_PATH.relative_to(settings.BASE_DIR)} is out of date: run "
+                    "`python manage.py errors_doc` (or `make docs-errors`)."
+                )
             self.stdout.write("docs/errors.md is up to date.")
             return
         if current == rendered:
