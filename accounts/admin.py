@@ -102,9 +102,10 @@ class AccountAdmin(AccountScopedAdmin):
 
     def topup_view(self, request, object_id: int):
         """Add or remove credits: a ledger entry that records who did it and why. Staff only."""
+        # Scoped lookup first: another account's id is a 404 like every other URL, one's own account a 403.
+        account = self.get_object(request, str(object_id))
         if not is_operator(request):
             raise PermissionDenied
-        account = self.get_object(request, str(object_id))
         form = CreditTopupForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

@@ -61,3 +61,11 @@ def api(api_key) -> ApiClient:
 def anon() -> ApiClient:
     return ApiClient(None)
 
+
+
+def postgres_only():
+    """Concurrency claims are proven on PostgreSQL (SQLite's shared-cache test database serialises writers with
+    'table is locked' errors instead of waiting)."""
+    from django.db import connection
+
+    return pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency is tested on PostgreSQL")

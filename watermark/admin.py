@@ -128,7 +128,8 @@ class WatermarkSettingsAdmin(AccountScopedAdmin):
             raise PermissionDenied
         form = PreviewForm(request.POST, request.FILES)
         if not form.is_valid():
-            messages = [str(error) for errors in form.errors.values() for error in errors]
+            messages = [f"{form.fields[name].label or name}: {error}" if name in form.fields else str(error)
+                        for name, errors in form.errors.items() for error in errors]
             return JsonResponse({"errors": messages}, status=400)
         sample = _sample_result()
         logo = self._preview_logo(form=form, obj=obj)

@@ -28,7 +28,7 @@ class WatermarkSettingsForm(forms.ModelForm):
     logo = forms.FileField(
         required=False,
         help_text="PNG or WebP with transparency, at least 64 px a side. Replaces the current logo.",
-        widget=forms.ClearableFileInput(attrs={"accept": _LOGO_ACCEPT}),
+        widget=forms.FileInput(attrs={"accept": _LOGO_ACCEPT}),
     )
     remove_logo = forms.BooleanField(required=False, help_text="Remove the current logo (nothing is drawn).")
 
@@ -50,10 +50,10 @@ class PreviewForm(forms.Form):
 
     enabled = forms.BooleanField(required=False)
     position = forms.ChoiceField(choices=WatermarkSettings._meta.get_field("position").choices)
-    size_pct = forms.IntegerField(min_value=1, max_value=100)
-    opacity_pct = forms.IntegerField(min_value=0, max_value=100)
-    margin_pct = forms.IntegerField(min_value=0, max_value=25)
-    logo = forms.FileField(required=False)
+    size_pct = forms.IntegerField(label="Size", min_value=1, max_value=100)
+    opacity_pct = forms.IntegerField(label="Opacity", min_value=0, max_value=100)
+    margin_pct = forms.IntegerField(label="Margin", min_value=0, max_value=25)
+    logo = forms.FileField(label="Logo", required=False)
     remove_logo = forms.BooleanField(required=False)
 
     def clean_logo(self) -> NormalizedImage | None:

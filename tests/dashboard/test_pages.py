@@ -213,7 +213,8 @@ def test_preview_refusals(alpha):
     assert alice.get(url).status_code == 405
     bad = alice.post(url, _settings_form(logo=_png(solid(image_format="JPEG"), "l.jpg")))
     assert bad.status_code == 400 and "PNG or WebP" in bad.json()["errors"][0]
-    assert alice.post(url, _settings_form(size_pct=0)).status_code == 400
+    too_small = alice.post(url, _settings_form(size_pct=0))
+    assert too_small.status_code == 400 and too_small.json()["errors"][0].startswith("Size: ")
 
 
 def test_stored_results_carry_the_logo_the_form_saved(alpha):

@@ -49,10 +49,14 @@ def test_every_object_url_of_another_account_is_404(alpha, beta):
     # The same pages of its own account open.
     for kind, base in _object_urls(beta).items():
         assert bob.get(base + "change/").status_code == 200, kind
+    topup = f"{D}/accounts/account/{alpha.account.pk}/topup/"
+    assert bob.get(topup).status_code == 404
+    assert bob.post(topup, {"amount": 5, "reason": "x"}).status_code == 404
     assert bob.post(f"{D}/watermark/watermarksettings/{alpha.watermark.pk}/preview/",
                     {"position": "center", "size_pct": 20, "opacity_pct": 50, "margin_pct": 0}).status_code == 404
     # Nothing of alpha's was touched.
     assert Account.objects.get(pk=alpha.account.pk).name == "alpha"
+    assert Account.objects.get(pk=alpha.account.pk).credit_balance == 15
     assert Product.objects.filter(pk=alpha.product.pk).exists()
     assert WatermarkSettings.objects.get(pk=alpha.watermark.pk).position == "bottom-right"
 

@@ -8,6 +8,7 @@ from customers.models import BlobDeletion, CustomerImage
 from generations.models import Generation
 from generations.services.lifecycle import generation_claim, generation_complete
 from generations.services.maintenance import generation_results_purge_expired, generations_reap
+from tests.conftest import postgres_only
 from tests.generations.helpers import TRYON
 from tests.images import jpeg_bytes
 from tests.storage_fixtures import all_storage_keys
@@ -162,6 +163,7 @@ def test_results_purged_after_retention(api, account, images, fake_engine, eager
     assert generation_results_purge_expired() == 0
 
 
+@postgres_only()
 @pytest.mark.django_db(transaction=True)
 def test_one_credit_twenty_concurrent_requests(images):
     import threading

@@ -9,7 +9,7 @@ from django.db import connections
 from accounts.models import Account, CreditLedgerEntry
 from customers.models import CustomerImage
 from generations.models import Generation
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, postgres_only
 from tests.factories import AccountFactory, api_key_for
 from tests.images import jpeg_bytes
 from tryon_project.models import IdempotencyRecord
@@ -42,6 +42,7 @@ def test_sequential_replays_are_identical_and_free(api, account):
     assert CreditLedgerEntry.objects.filter(account=account, kind="reserve").count() == 1
 
 
+@postgres_only()
 @pytest.mark.django_db(transaction=True)
 def test_parallel_identical_requests_one_generation_one_charge():
     account = AccountFactory(credits=5)
