@@ -6,7 +6,7 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -29,11 +29,14 @@ from generations.services.erasure import customer_erase
 from tryon_project.api.idempotency import REPLAYED_HEADER, idempotent
 from tryon_project.api.multipart import BODY_PARSERS, body_parse
 from tryon_project.api.responses import COMPACT
-from tryon_project.api.schema import error_responses
+from tryon_project.api.schema import error_responses, multipart_json_request
 
 logger = logging.getLogger("tryon.generations")
 
-_TRYON_REQUEST = {"application/json": TryOnRequestSerializer, "multipart/form-data": TryOnMultipartSerializer}
+_TRYON_REQUEST = {
+    "application/json": TryOnRequestSerializer,
+    "multipart/form-data": multipart_json_request(TryOnMultipartSerializer),
+}
 
 
 class TryOnApi(APIView):
@@ -76,11 +79,21 @@ class TryOnSyncAcceptApi(TryOnApi):
 _accept = csrf_exempt(TryOnSyncAcceptApi.as_view())
 
 
+def _release_connection() -> None:
+    """Hand this thread's database connection back to the pool between polls, so a waiting request holds none.
+    (Inside a transaction — only ever the case in tests — the connection must stay.)"""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 def _terminal_wire(generation_id: str) -> dict | None:
-    generation = Generation.objects.filter(id=generation_id).first()
-    if generation is None or not generation.is_terminal:
-        return None
-    return generation_wire(generation=generation)
+    try:
+        generation = Generation.objects.filter(id=generation_id).first()
+        if generation is None or not generation.is_terminal:
+            return None
+        return generation_wire(generation=generation)
+    finally:
+        _release_connection()
 
 
 @csrf_exempt
