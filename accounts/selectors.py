@@ -10,11 +10,13 @@ from accounts.models import Account, AccountMembership, ApiKey, CreditLedgerEntr
 
 def api_key_resolve(*, plain: str) -> ApiKey | None:
     """The active key with its account, or None (unknown, revoked, or account inactive)."""
-    return (
-        ApiKey.objects.select_related("account")
-        .filter(key_hash=key_hash(plain), revoked_at__isnull=True, account__is_active=True)
-        .first()
-    )
+    # get() rather than first(): key_hash is unique, and first() would add an ORDER BY to the hottest query.
+    try:
+        return ApiKey.objects.select_related("account").get(
+            key_hash=key_hash(plain), revoked_at__isnull=True, account__is_active=True
+        )
+    except ApiKey.DoesNotExist:
+        return None
 
 
 def account_credit_balance(*, account: Account) -> int:

@@ -29,13 +29,13 @@ from generations.services.erasure import customer_erase
 from tryon_project.api.idempotency import REPLAYED_HEADER, idempotent
 from tryon_project.api.multipart import BODY_PARSERS, body_parse
 from tryon_project.api.responses import COMPACT
-from tryon_project.api.schema import error_responses, multipart_json_request
+from tryon_project.api.schema import error_responses
 
 logger = logging.getLogger("tryon.generations")
 
 _TRYON_REQUEST = {
     "application/json": TryOnRequestSerializer,
-    "multipart/form-data": multipart_json_request(TryOnMultipartSerializer),
+    "multipart/form-data": TryOnMultipartSerializer,
 }
 
 

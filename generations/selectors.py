@@ -10,9 +10,10 @@ from tryon_project.storage import blob_signed_url
 def generation_get(*, account: Account, generation_id: str) -> Generation:
     """This account's generation; 403 FORBIDDEN when the id belongs to another account (spec §2.4), 404 when no
     account has it. One query: the row is read by id and its owner compared here."""
-    generation = Generation.objects.filter(id=generation_id).first()
-    if generation is None:
-        raise ApiError(ErrorCode.GENERATION_NOT_FOUND, "Generation not found.")
+    try:
+        generation = Generation.objects.get(id=generation_id)
+    except Generation.DoesNotExist:
+        raise ApiError(ErrorCode.GENERATION_NOT_FOUND, "Generation not found.") from None
     if generation.account_id != account.pk:
         raise ApiError(ErrorCode.FORBIDDEN, "This generation belongs to another account.")
     return generation
