@@ -18,10 +18,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Run as a script, this file's folder comes first on sys.path and bench/products.py would shadow the `products` app.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+sys.path[:] = [_ROOT, *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tryon_project.settings")
 
-import django
+import django  # noqa: E402
 
 django.setup()
 

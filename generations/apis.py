@@ -29,13 +29,13 @@ from generations.services.erasure import customer_erase
 from tryon_project.api.idempotency import REPLAYED_HEADER, idempotent
 from tryon_project.api.multipart import BODY_PARSERS, body_parse
 from tryon_project.api.responses import COMPACT
-from tryon_project.api.schema import error_responses
+from tryon_project.api.schema import error_responses, multipart_json_request
 
 logger = logging.getLogger("tryon.generations")
 
 _TRYON_REQUEST = {
     "application/json": TryOnRequestSerializer,
-    "multipart/form-data": TryOnMultipartSerializer,
+    "multipart/form-data": multipart_json_request(TryOnMultipartSerializer),
 }
 
 
@@ -146,7 +146,8 @@ class CustomerEraseApi(APIView):
         summary="Erase one end user's data (GDPR)",
         tags=["customers"],
         parameters=[OpenApiParameter("customer_id", str, OpenApiParameter.PATH)],
-        responses={204: None, **error_responses(401, 429)},
+        # 404 NOT_FOUND: an id of "." or ".." is resolved away by HTTP clients, leaving a path that is no route.
+        responses={204: None, **error_responses(401, 404, 429)},
     )
     def delete(self, request, customer_id: str):
         keys = customer_erase(account=request_account(request), customer_id=customer_id)

@@ -9,75 +9,77 @@ from rest_framework import serializers
 from accounts.models import RetentionDays
 from products.models import ProductCategory
 
-_SOURCE = inline_serializer(
-    name="ImageSource",
-    fields={
-        "id": serializers.CharField(required=False, help_text="An imageId from /images/upload (customer only)."),
-        "url": serializers.URLField(required=False),
-        "fileKey": serializers.CharField(required=False, help_text="Names a multipart part."),
-    },
-)
 
-_PRODUCT_IMAGE = inline_serializer(
-    name="TryOnProductImage",
-    fields={
-        "url": serializers.URLField(required=False),
-        "fileKey": serializers.CharField(required=False),
-        "source": _SOURCE,
-    },
-)
+# Every member of a try-on body is optional on the wire: which of the accepted shapes (1.0 to 1.4) a client uses
+# decides which members it sends, and the request parser enforces "exactly one shape" with VALIDATION_FAILED.
+# Classes rather than inline serializers: the OpenAPI generator names each component after one class.
+class ImageSourceSerializer(serializers.Serializer):
+    id = serializers.CharField(required=False, help_text="An imageId from /images/upload (customer only).")
+    url = serializers.URLField(required=False)
+    fileKey = serializers.CharField(required=False, help_text="Names a multipart part.")
 
-_PRODUCT_ITEM = inline_serializer(
-    name="TryOnProductItem",
-    fields={
-        "externalId": serializers.CharField(required=False, max_length=255),
-        "title": serializers.CharField(required=False, help_text="Exactly `mock`: instant, free test generation."),
-        "description": serializers.CharField(required=False),
-        "images": serializers.ListField(child=_PRODUCT_IMAGE, required=False),
-        "imageUrls": serializers.ListField(child=serializers.URLField(), required=False, help_text="Deprecated."),
-        "metadata": serializers.DictField(required=False),
-        "category": serializers.ChoiceField(choices=ProductCategory.choices, required=False, help_text="[ext]"),
-    },
-)
 
-TryOnRequestSerializer = inline_serializer(
-    name="TryOnRequest",
-    fields={
-        "product": _PRODUCT_ITEM,
-        "products": serializers.ListField(child=_PRODUCT_ITEM, required=False, min_length=1, max_length=1,
-                                          help_text="1.4 shape: exactly one product."),
-        "customer": inline_serializer(
-            name="TryOnCustomer",
-            fields={
-                "id": serializers.CharField(required=False),
-                "url": serializers.URLField(required=False),
-                "fileKey": serializers.CharField(required=False),
-                "source": _SOURCE,
-            },
-        ),
-        "person": inline_serializer(
-            name="TryOnPerson",
-            fields={"image": inline_serializer(name="TryOnPersonImage", fields={"source": _SOURCE})},
-        ),
-        "customerId": serializers.CharField(required=False, max_length=255),
-        "externalUserId": serializers.CharField(required=False, max_length=255),
-        "retentionDays": serializers.ChoiceField(choices=RetentionDays.choices, required=False),
-        "useWatermark": serializers.BooleanField(required=False, default=True),
-        "output": inline_serializer(
-            name="TryOnOutput",
-            fields={
-                "watermark": serializers.BooleanField(required=False),
-                "keepForDays": serializers.ChoiceField(choices=RetentionDays.choices, required=False),
-            },
-        ),
-        "webhookUrl": serializers.URLField(required=False, help_text="[ext] One-off webhook target."),
-    },
-)
+class TryOnProductImageSerializer(serializers.Serializer):
+    url = serializers.URLField(required=False)
+    fileKey = serializers.CharField(required=False)
+    source = ImageSourceSerializer(required=False)
 
-TryOnMultipartSerializer = inline_serializer(
-    name="TryOnMultipart",
-    fields={"data": serializers.CharField(help_text="The JSON body as a string; other parts are named by fileKey.")},
-)
+
+class TryOnProductItemSerializer(serializers.Serializer):
+    externalId = serializers.CharField(required=False, max_length=255)
+    title = serializers.CharField(required=False, help_text="Exactly `mock`: instant, free test generation.")
+    description = serializers.CharField(required=False)
+    images = TryOnProductImageSerializer(many=True, required=False)
+    imageUrls = serializers.ListField(child=serializers.URLField(), required=False, help_text="Deprecated.")
+    metadata = serializers.DictField(required=False)
+    category = serializers.ChoiceField(choices=ProductCategory.choices, required=False, help_text="[ext]")
+
+
+class TryOnCustomerSerializer(serializers.Serializer):
+    id = serializers.CharField(required=False)
+    url = serializers.URLField(required=False)
+    fileKey = serializers.CharField(required=False)
+    source = ImageSourceSerializer(required=False)
+
+
+class TryOnPersonImageSerializer(serializers.Serializer):
+    source = ImageSourceSerializer(required=False)
+
+
+class TryOnPersonSerializer(serializers.Serializer):
+    image = TryOnPersonImageSerializer(required=False)
+
+
+class TryOnOutputSerializer(serializers.Serializer):
+    watermark = serializers.BooleanField(required=False)
+    keepForDays = serializers.ChoiceField(choices=RetentionDays.choices, required=False)
+
+
+class TryOnRequestSerializer(serializers.Serializer):
+    product = TryOnProductItemSerializer(required=False)
+    products = serializers.ListField(
+        child=TryOnProductItemSerializer(),
+        required=False,
+        min_length=1,
+        max_length=1,
+        help_text="1.4 shape: exactly one product.",
+    )
+    customer = TryOnCustomerSerializer(required=False)
+    person = TryOnPersonSerializer(required=False)
+    customerId = serializers.CharField(required=False, max_length=255)
+    externalUserId = serializers.CharField(required=False, max_length=255)
+    retentionDays = serializers.ChoiceField(choices=RetentionDays.choices, required=False)
+    useWatermark = serializers.BooleanField(required=False, default=True)
+    output = TryOnOutputSerializer(required=False)
+    webhookUrl = serializers.URLField(required=False, help_text="[ext] One-off webhook target.")
+
+
+class TryOnMultipartSerializer(serializers.Serializer):
+    data = TryOnRequestSerializer(
+        help_text="The JSON body (a part of type application/json, or a plain text field holding the JSON); "
+        "every `fileKey` in it names another part carrying the bytes."
+    )
+
 
 AcceptedSerializer = inline_serializer(
     name="TryOnAccepted",

@@ -20,7 +20,7 @@ from products.serializers import (
 from products.services import product_delete, product_upsert
 from tryon_project.api.idempotency import idempotent
 from tryon_project.api.multipart import BODY_PARSERS, body_parse
-from tryon_project.api.schema import error_responses
+from tryon_project.api.schema import error_responses, multipart_json_request
 
 _EXTERNAL_ID = OpenApiParameter(
     "external_id",
@@ -39,7 +39,7 @@ class ProductCollectionApi(APIView):
         tags=["products"],
         request={
             "application/json": ProductUpsertSerializer,
-            "multipart/form-data": ProductUpsertMultipartSerializer,
+            "multipart/form-data": multipart_json_request(ProductUpsertMultipartSerializer),
         },
         responses={
             200: OpenApiResponse(ProductSerializer, description="Updated."),

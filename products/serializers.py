@@ -104,19 +104,38 @@ class ProductUpsertSerializer(serializers.Serializer):
 
 
 class ProductUpsertMultipartSerializer(serializers.Serializer):
-    data = serializers.CharField(help_text="The JSON body as a string; each `fileKey` in it names another part.")
+    data = ProductUpsertSerializer(
+        help_text="The JSON body (a part of type application/json, or a plain text field holding the JSON); each "
+        "`fileKey` in it names another part carrying the bytes."
+    )
 
 
 # --- Query parameters --------------------------------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": LIST_LIMIT_MAX},
+            {"type": "string", "maxLength": 0, "description": "empty: the default"},
+        ],
+        "default": LIST_LIMIT_DEFAULT,
+    }
+)
+class _LimitField(serializers.IntegerField):
+    """An empty `limit=` means the default, as for every optional query parameter (DRF reads a blank form value
+    as omitted); the schema says so, or a contract test would count `?limit=` as invalid data accepted."""
+
+
 class ProductListQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(
-        required=False, default=LIST_LIMIT_DEFAULT, min_value=1, max_value=LIST_LIMIT_MAX
+    limit = _LimitField(required=False, default=LIST_LIMIT_DEFAULT, min_value=1, max_value=LIST_LIMIT_MAX)
+    cursor = serializers.CharField(
+        required=False, allow_blank=True, help_text="`nextCursor` of the previous page; empty or omitted: the first."
     )
-    cursor = serializers.CharField(required=False, help_text="`nextCursor` of the previous page.")
 
     def validate_cursor(self, value: str):
+        if not value:
+            return None
         try:
             return cursor_decode(cursor=value, scope=CURSOR_SCOPE)
         except InvalidCursor as exc:

@@ -68,6 +68,10 @@ class WatermarkSettingsAdmin(AccountScopedAdmin):
         # One settings row per account: a merchant that has one edits it.
         return is_operator(request) or watermark_settings_get(account=request_account(request)) is None
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting the row would orphan the stored logo; "Remove logo" and "Enabled" cover every need.
+        return False
+
     def changelist_view(self, request, extra_context=None):
         if is_operator(request) or not self._is_merchant(request):
             return super().changelist_view(request, extra_context)

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from tryon_project.api.errors import ApiError, ErrorCode
 from tryon_project.api.exception_handler import to_api_error
+from tryon_project.api.fields import text_unstorable
 from tryon_project.api.request_id import bind_request_id, choose_request_id, unbind_request_id
 from tryon_project.api.responses import error_response, error_response_for
 
@@ -55,6 +56,13 @@ class RequestIdMiddleware:
         return response
 
 
+def _url_unstorable(request: HttpRequest) -> bool:
+    """Path parameters and query values reach database lookups, which fail on what `text_unstorable` refuses."""
+    if text_unstorable(request.path):
+        return True
+    return any(text_unstorable(key) or any(text_unstorable(v) for v in values) for key, values in request.GET.lists())
+
+
 class ApiErrorShapeMiddleware:
     """Guarantees the spec error body on every API response >= 400, whatever produced it."""
 
@@ -67,6 +75,10 @@ class ApiErrorShapeMiddleware:
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if declared.isdigit() and int(declared) > settings.TRYON_MAX_REQUEST_BYTES:
             return error_response_for(ErrorCode.PAYLOAD_TOO_LARGE, "The request is over the total size limit.")
+        if _url_unstorable(request):
+            return error_response_for(
+                ErrorCode.MALFORMED_REQUEST, "The URL holds a NUL character or an unpaired surrogate."
+            )
         response = self.get_response(request)
         if response.status_code >= 400 and response.get("Content-Type", "").split(";")[0] != "application/json":
             code = _STATUS_CODES.get(response.status_code, ErrorCode.INTERNAL_ERROR)

@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import UploadedFile
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 
-from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail
+from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
+from tryon_project.api.fields import json_unstorable
 
 BODY_PARSERS = [JSONParser, MultiPartParser]
 
@@ -47,9 +48,17 @@ def body_parse(*, request: Request) -> ParsedBody:
             raise ApiError(ErrorCode.MALFORMED_REQUEST, "The 'data' field is not valid JSON.") from exc
         if not isinstance(data, dict):
             raise ApiError(ErrorCode.MALFORMED_REQUEST, "The 'data' field must hold a JSON object.")
+        _refuse_unstorable(data)
         files = {name: request.FILES[name] for name in request.FILES}
         return ParsedBody(data=data, files=files, is_multipart=True)
     data = request.data
     if not isinstance(data, dict):
         raise ApiError(ErrorCode.MALFORMED_REQUEST, "The body must be a JSON object.")
+    _refuse_unstorable(data)
     return ParsedBody(data=dict(data))
+
+
+def _refuse_unstorable(data: dict) -> None:
+    details = json_unstorable(data=data)
+    if details:
+        raise validation_error(details)

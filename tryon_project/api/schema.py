@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiRequest, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from tryon_project.api.errors import ErrorCode
@@ -28,9 +28,10 @@ def _codes_for(status: int) -> list[str]:
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    """Error responses for an operation; 500 is always added."""
+    """Error responses for an operation. Every operation can also answer 400 (a URL holding what no database
+    text can store: `MALFORMED_REQUEST`), 500 and 503 (a backing service is down)."""
     out: dict[int, OpenApiResponse] = {}
-    for status in (*statuses, 500):
+    for status in sorted({*statuses, 400, 500, 503}):
         codes = ", ".join(f"`{c}`" for c in _codes_for(status))
         out[status] = OpenApiResponse(response=ErrorBody, description=f"Error body; code one of {codes}.")
     return out
@@ -39,3 +40,9 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
 def strip_optional_trailing_slash(endpoints, **kwargs):
     """Routes accept an optional trailing slash; document the canonical form without it."""
     return [(path.rstrip("/") or "/", regex, method, callback) for path, regex, method, callback in endpoints]
+
+
+def multipart_json_request(serializer) -> OpenApiRequest:
+    """A multipart body whose `data` part holds the JSON body (spec §1); the other parts are the files that
+    `fileKey` entries name, so they are not listed."""
+    return OpenApiRequest(serializer, encoding={"data": {"contentType": "application/json"}})
