@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts.admin_scoping import AccountScopedAdmin, is_operator, request_account
+from accounts.admin_scoping import AccountScopedAdmin, ReadOnlyScopedAdmin, is_operator, request_account
 from accounts.models import Account, AccountMembership, ApiKey, CreditLedgerEntry
 from accounts.services import (
     CreditError,
@@ -134,10 +134,6 @@ class ApiKeyAdmin(AccountScopedAdmin):
     actions = ("revoke_keys",)
     fields = ("account", "name")
 
-    def get_list_display(self, request):
-        display = super().get_list_display(request)
-        return display if is_operator(request) else tuple(name for name in display if name != "account")
-
     @admin.display(description="Key")
     def key_prefix(self, obj: ApiKey) -> str:
         return format_html("<code>{}…</code>", obj.prefix)
@@ -172,7 +168,7 @@ class ApiKeyAdmin(AccountScopedAdmin):
 
 
 @admin.register(CreditLedgerEntry)
-class CreditLedgerAdmin(AccountScopedAdmin):
+class CreditLedgerAdmin(ReadOnlyScopedAdmin):
     list_display = ("created_at", "kind", "amount", "balance_after", "generation_ref", "reason")
     list_filter = ("kind",)
     search_fields = ("generation_ref", "reason")
@@ -184,22 +180,10 @@ class CreditLedgerAdmin(AccountScopedAdmin):
                     "created_by")
         return self.list_display
 
-    def get_list_filter(self, request):
-        return ("account", "kind") if is_operator(request) else self.list_filter
-
     def get_fields(self, request, obj=None):
         fields = ("kind", "amount", "balance_after", "generation_ref", "reason", "created_at")
         # Which staff member made a top-up is an operator matter; merchants see the reason.
         return ("account", *fields, "created_by") if is_operator(request) else fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(AccountMembership)

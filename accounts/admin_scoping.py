@@ -50,6 +50,16 @@ class AccountScopedAdmin(admin.ModelAdmin):
             raise Http404("Not found.")
         return obj
 
+    def get_list_display(self, request):
+        """Operators see several accounts, so they get an account column; merchants never see one."""
+        display = tuple(name for name in super().get_list_display(request) if name != "account")
+        return ("account", *display) if is_operator(request) and self.account_path == "account" else display
+
+    def get_list_filter(self, request):
+        # The account filter lists every account's name: operators only.
+        filters = tuple(name for name in super().get_list_filter(request) if name != "account")
+        return ("account", *filters) if is_operator(request) and self.account_path == "account" else filters
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if not is_operator(request):
             account = request_account(request)
@@ -74,3 +84,17 @@ class AccountScopedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return is_operator(request) or (self.merchant_can_delete and self._is_merchant(request))
+
+
+class ReadOnlyScopedAdmin(AccountScopedAdmin):
+    """Rows that only the system writes (generations, uploads, ledger): shown, never added, edited or deleted
+    here — they leave through retention, erasure or not at all, which also clean up their stored objects."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.admin_scoping import AccountScopedAdmin, is_operator
+from accounts.admin_scoping import ReadOnlyScopedAdmin, is_operator
 from customers.models import CustomerImage
 from tryon_project.storage import blob_signed_url
 
@@ -14,7 +14,7 @@ _THUMB = "height:{h}px;max-width:{h}px;object-fit:contain;border:1px solid #ccc;
 
 
 @admin.register(CustomerImage)
-class CustomerImageAdmin(AccountScopedAdmin):
+class CustomerImageAdmin(ReadOnlyScopedAdmin):
     list_display = ("id", "thumbnail", "source", "customer_id", "dimensions", "retention_days", "expires_at",
                     "is_expired", "created_at")
     list_filter = ("source", "retention_days")
@@ -29,24 +29,6 @@ class CustomerImageAdmin(AccountScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
-
-    def get_list_display(self, request):
-        display = super().get_list_display(request)
-        return ("account", *display) if is_operator(request) else display
-
-    def get_list_filter(self, request):
-        filters = super().get_list_filter(request)
-        return ("account", *filters) if is_operator(request) else filters
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Photos leave through retention and the erasure API, which also delete the stored objects.
-        return False
 
     def _img(self, obj: CustomerImage, *, height: int) -> str:
         if not obj.storage_key:

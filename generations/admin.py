@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin import engine_choices_register
-from accounts.admin_scoping import AccountScopedAdmin, is_operator, request_account
+from accounts.admin_scoping import ReadOnlyScopedAdmin, is_operator, request_account
 from accounts.models import Account
 from generations.engines.registry import engine_names
 from generations.models import Generation, GenerationStatus
@@ -47,7 +47,7 @@ def _before_after(generation: Generation, *, height: int) -> str:
 
 
 @admin.register(Generation)
-class GenerationAdmin(AccountScopedAdmin):
+class GenerationAdmin(ReadOnlyScopedAdmin):
     list_display = ("id", "thumbnails", "status_badge", "product_external_id", "created_at", "duration",
                     "error_code", "engine_used")
     list_filter = ("status", "created_at", "error_code", "use_watermark")
@@ -71,25 +71,6 @@ class GenerationAdmin(AccountScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [name for _, options in self.get_fieldsets(request, obj) for name in options["fields"]]
-
-    def get_list_display(self, request):
-        display = super().get_list_display(request)
-        return ("account", *display) if is_operator(request) else display
-
-    def get_list_filter(self, request):
-        filters = super().get_list_filter(request)
-        # The account filter lists every account's name: staff only.
-        return ("account", *filters) if is_operator(request) else filters
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Results and person images are removed by retention and erasure, which also delete the stored objects.
-        return False
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Generation) -> str:

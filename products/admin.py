@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Prefetch
 from django.utils.html import format_html_join
 
-from accounts.admin_scoping import AccountScopedAdmin, is_operator
+from accounts.admin_scoping import AccountScopedAdmin
 from products.models import Product, ProductImage
 from products.services import product_delete
 from tryon_project.api.errors import ApiError
@@ -50,10 +50,6 @@ class ProductAdmin(AccountScopedAdmin):
     def get_queryset(self, request):
         images = Prefetch("images", queryset=ProductImage.objects.order_by("order", "id"))
         return super().get_queryset(request).select_related("account").prefetch_related(images)
-
-    def get_list_display(self, request):
-        display = super().get_list_display(request)
-        return ("account", *display) if is_operator(request) else display
 
     @admin.display(description="Images")
     def images_preview(self, obj: Product) -> str:

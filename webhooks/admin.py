@@ -67,7 +67,8 @@ class WebhookEndpointAdmin(AccountScopedAdmin):
 
     def get_list_display(self, request):
         display = super().get_list_display(request)
-        return ("account", *display[1:]) if is_operator(request) else display
+        # For operators the account column names the row; the endpoint's own label would repeat it.
+        return tuple(name for name in display if name != "__str__") if is_operator(request) else display
 
     def has_add_permission(self, request) -> bool:
         # One endpoint per account: a merchant adds it once, then edits it.
@@ -137,10 +138,6 @@ class WebhookDeliveryAdmin(AccountScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("account", "generation")
-
-    def get_list_display(self, request):
-        display = super().get_list_display(request)
-        return ("account", *display) if is_operator(request) else display
 
     @admin.display(description="Target URL")
     def target_url(self, obj: WebhookDelivery) -> str:
