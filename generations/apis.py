@@ -53,7 +53,7 @@ class TryOnApi(APIView):
     def post(self, request):
         body = body_parse(request=request)
         generation = generation_create(
-            account=request_account(request), tryon=tryon_input_parse(data=body.data), body=body
+            account=request_account(request), tryon=tryon_input_parse(data=body.data, body=body), body=body
         )
         return Response(generation_accepted_wire(generation=generation), status=202)
 

@@ -2,16 +2,18 @@
 
 Every accepted shape (1.0/1.1 `product` + `customer`, 1.3 `source` objects, 1.4 `products[]` + `person.image.source`
 + `externalUserId` + `output`, deprecated `imageUrls`) maps onto one `TryOnInput`. A body that mixes generations of
-the shape is refused with VALIDATION_FAILED. Product items are parsed later by the catalog's own parser; this
-module only locates the item and remembers its path for error details."""
+the shape is refused with VALIDATION_FAILED. The product item is validated by the catalog's own parser (the
+same one `POST /products` uses), and every field's error is reported in one VALIDATION_FAILED answer."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 
+from products.inputs import ProductInput, product_input_parse
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
 from tryon_project.api.fields import parse_bool, parse_customer_id, parse_retention_days
+from tryon_project.api.multipart import ParsedBody
 
 # Pairs that belong to different generations of the request shape: sending both is ambiguous.
 _MIXED = (
@@ -36,8 +38,7 @@ class CustomerImageRef:
 
 @dataclass(frozen=True)
 class TryOnInput:
-    product_item: dict
-    product_path: str
+    product: ProductInput
     customer_image: CustomerImageRef
     customer_id: str
     retention_days: int | None
@@ -45,7 +46,23 @@ class TryOnInput:
     webhook_url: str
 
 
-def tryon_input_parse(*, data: dict) -> TryOnInput:
+class _Details:
+    """Collects VALIDATION_FAILED details from independent parts, so one answer lists every offending field."""
+
+    def __init__(self) -> None:
+        self.details: list[ErrorDetail] = []
+
+    def run(self, parse, *args, **kwargs):
+        try:
+            return parse(*args, **kwargs)
+        except ApiError as exc:
+            if exc.code is not ErrorCode.VALIDATION_FAILED:
+                raise
+            self.details.extend(exc.details)
+            return None
+
+
+def tryon_input_parse(*, data: dict, body: ParsedBody) -> TryOnInput:
     for old, new in _MIXED:
         if old in data and new in data:
             raise validation_error(
@@ -63,25 +80,46 @@ def tryon_input_parse(*, data: dict) -> TryOnInput:
         raise validation_error([ErrorDetail(path="output.watermark", message="send useWatermark or "
                                                                              "output.watermark, not both")])
 
-    product_item, product_path = _product_item(data=data)
-    customer_image = _customer_image(data=data)
+    collected = _Details()
     customer_key = "customerId" if "customerId" in data else "externalUserId"
+    customer_id = collected.run(parse_customer_id, value=data.get(customer_key), path=customer_key)
     if "keepForDays" in output:
-        retention = parse_retention_days(value=output.get("keepForDays"), path="output.keepForDays")
+        retention = collected.run(parse_retention_days, value=output.get("keepForDays"), path="output.keepForDays")
     else:
-        retention = parse_retention_days(value=data.get("retentionDays"), path="retentionDays")
+        retention = collected.run(parse_retention_days, value=data.get("retentionDays"), path="retentionDays")
     if "watermark" in output:
-        use_watermark = parse_bool(value=output.get("watermark"), path="output.watermark", default=True)
+        use_watermark = collected.run(parse_bool, value=output.get("watermark"), path="output.watermark",
+                                      default=True)
     else:
-        use_watermark = parse_bool(value=data.get("useWatermark"), path="useWatermark", default=True)
+        use_watermark = collected.run(parse_bool, value=data.get("useWatermark"), path="useWatermark",
+                                      default=True)
     webhook_url = data.get("webhookUrl") or ""
     if not isinstance(webhook_url, str) or len(webhook_url) > 2048:
-        raise validation_error([ErrorDetail(path="webhookUrl", message="must be a URL of at most 2048 characters")])
+        collected.details.append(ErrorDetail(path="webhookUrl", message="must be a URL of at most 2048 characters"))
+    located = collected.run(_product_item, data=data)
+    missing_customer: ApiError | None = None
+    try:
+        customer_image = collected.run(_customer_image, data=data)
+    except ApiError as exc:  # CUSTOMER_IMAGE_REQUIRED: reported after any field error
+        missing_customer, customer_image = exc, None
+    product = None
+    if located is not None:
+        item, path = located
+        try:
+            product = collected.run(product_input_parse, item=item, files=body, path_prefix=path,
+                                    require_external_id=False)
+        except ApiError:
+            # A refused image or a missing file part: field errors, if any, are the first answer.
+            if not collected.details:
+                raise
+    if collected.details:
+        raise validation_error(collected.details)
+    if missing_customer is not None:
+        raise missing_customer
     return TryOnInput(
-        product_item=product_item,
-        product_path=product_path,
+        product=product,
         customer_image=customer_image,
-        customer_id=parse_customer_id(value=data.get(customer_key), path=customer_key),
+        customer_id=customer_id,
         retention_days=retention,
         use_watermark=use_watermark,
         webhook_url=webhook_url,

@@ -4,16 +4,20 @@ one transaction, enqueue after commit."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Account
+from accounts.services import credits_reserve
 from customers.models import CustomerImage, ImageSource
 from customers.selectors import customer_image_get
 from customers.services import customer_image_create, customer_image_discard, customer_image_from_upload
 from generations.models import Generation, GenerationStatus
 from generations.request_parser import CustomerImageKind, TryOnInput
 from generations.services.lifecycle import generation_terminal_notify
+from products.services import product_resolve_for_tryon, product_snapshot, product_touch
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
 from tryon_project.api.multipart import ParsedBody
 from tryon_project.http_fetch import FetchError, url_fetch, url_validate
@@ -75,17 +79,13 @@ def _customer_image_resolve(*, account: Account, tryon: TryOnInput, body: Parsed
 
 
 def generation_create(*, account: Account, tryon: TryOnInput, body: ParsedBody) -> Generation:
-    # Imported here: the catalog sits beside customers, below generations.
-    from products.services import product_resolve_for_tryon, product_snapshot, product_touch
-
     if tryon.webhook_url:
         # [ext] Checked (without connecting) before anything is created: a refused target is never contacted.
         try:
             url_validate(url=tryon.webhook_url)
         except FetchError as exc:
             raise validation_error([ErrorDetail(path="webhookUrl", message=str(exc))]) from exc
-    item_title = tryon.product_item.get("title")
-    if item_title != MOCK_TITLE and account.credit_balance < 1:
+    if tryon.product.title != MOCK_TITLE and account.credit_balance < 1:
         # Cheap early refusal before any download or image work; the reserve below is the real arbiter.
         account.refresh_from_db(fields=["credit_balance"])
         if account.credit_balance < 1:
@@ -95,9 +95,7 @@ def generation_create(*, account: Account, tryon: TryOnInput, body: ParsedBody) 
     mock_result_key = ""
     try:
         with transaction.atomic():
-            product = product_resolve_for_tryon(
-                account=account, item=tryon.product_item, body=body, path=tryon.product_path
-            )
+            product = product_resolve_for_tryon(account=account, fields=tryon.product)
             is_mock = product.title == MOCK_TITLE
             generation = Generation(
                 account=account,
@@ -117,8 +115,6 @@ def generation_create(*, account: Account, tryon: TryOnInput, body: ParsedBody) 
                 _mock_complete(generation=generation, person_key=customer_image.storage_key)
                 mock_result_key = generation.result_key
             else:
-                from accounts.services import credits_reserve
-
                 credits_reserve(account=account, generation_ref=generation.id)
             generation.save(force_insert=True)
             product_touch(product=product)
@@ -139,10 +135,6 @@ def generation_create(*, account: Account, tryon: TryOnInput, body: ParsedBody) 
 
 def _mock_complete(*, generation: Generation, person_key: str) -> None:
     """The `mock` product: instantly COMPLETED with the processed customer photo as the result, free of charge."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     now = timezone.now()
     generation.result_key = blob_save(kind="result", data=blob_read(key=person_key), content_type="image/jpeg")
     generation.status = GenerationStatus.COMPLETED

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from products.inputs import UNSET, ImageInput, ProductInput, product_input_parse
+from products.inputs import UNSET, ImageInput, ProductInput
 from products.models import ANON_PREFIX, Product, ProductCategory, ProductImage, ProductKind
 from products.selectors import product_get
 from products.services.common import (
@@ -23,7 +23,6 @@ from products.services.common import (
     products_delete,
 )
 from tryon_project.api.errors import ApiError, ErrorCode
-from tryon_project.api.multipart import ParsedBody
 from tryon_project.storage import blob_save
 
 ProductMode = Literal["catalog", "inline", "one_shot"]
@@ -74,12 +73,11 @@ def product_upsert(
     return Product.objects.prefetch_related("images").get(pk=product.pk), created
 
 
-def product_resolve_for_tryon(*, account: Account, item: dict, body: ParsedBody, path: str) -> Product:
-    """The product of one `/try-on` item, by the mode the item selects (spec §2.2): reference (the product must
-    exist and be live, else PRODUCT_NOT_FOUND), inline upsert, or one-shot creation. `path` is where the item
-    sits in the body ("product" or "products.0"), for error details. Call it inside the transaction that
-    creates the generation, then `product_touch` the result."""
-    fields = product_input_parse(item=item, files=body, path_prefix=path, require_external_id=False)
+def product_resolve_for_tryon(*, account: Account, fields: ProductInput) -> Product:
+    """The product of one `/try-on` item (already validated by `product_input_parse`), by the mode the item
+    selects (spec §2.2): reference (the product must exist and be live, else PRODUCT_NOT_FOUND), inline upsert,
+    or one-shot creation. Call it inside the transaction that creates the generation, then `product_touch` the
+    result."""
     mode = fields.try_on_mode
     if mode == "reference":
         return product_get(account=account, external_id=fields.external_id or "")

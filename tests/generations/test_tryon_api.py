@@ -364,3 +364,26 @@ def test_sync_errors_have_error_shape(api):
     response = api.post_json("/tryon/v1/try-on/sync", {"product": {"externalId": "a"}})
     assert response.status_code == 400
     assert response.json()["code"] == "CUSTOMER_IMAGE_REQUIRED"
+
+
+def test_every_offending_field_is_reported_at_once(api, account):
+    response = api.post_json(TRYON, {
+        "product": {"externalId": "x", "title": "T", "images": [{"url": "ftp://nope/a.jpg"}], "validForDays": 0},
+        "customer": {"id": "img_x"}, "retentionDays": 5, "useWatermark": "perhaps", "customerId": "",
+    })
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "VALIDATION_FAILED"
+    paths = sorted(detail["path"] for detail in body["details"])
+    assert paths == ["customerId", "product.images.0.url", "product.validForDays", "retentionDays", "useWatermark"]
+    assert Generation.objects.count() == 0 and _balance(account) == 10
+
+
+def test_field_errors_come_before_a_missing_customer_image(api):
+    response = api.post_json(TRYON, {"products": [{"externalId": "x", "title": "T",
+                                                   "images": [{"url": "https://cdn.example/a.jpg"}]}],
+                                     "output": {"keepForDays": 2}})
+    assert response.json()["code"] == "VALIDATION_FAILED"
+    assert [d["path"] for d in response.json()["details"]] == ["output.keepForDays"]
+    response = api.post_json(TRYON, {"products": [{"externalId": "x"}]})
+    assert response.json()["code"] == "CUSTOMER_IMAGE_REQUIRED"

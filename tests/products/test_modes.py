@@ -177,7 +177,8 @@ def test_parser_refuses_a_non_object_item():
 
 def test_resolve_for_tryon_by_mode(account, create):
     def resolve(item: dict, path: str = "product"):
-        return product_resolve_for_tryon(account=account, item=item, body=ParsedBody(data={}), path=path)
+        fields = product_input_parse(item=item, files=ParsedBody(data={}), path_prefix=path, require_external_id=False)
+        return product_resolve_for_tryon(account=account, fields=fields)
 
     create(validForDays=None)
     assert resolve({"externalId": "shirt-42"}).kind == "catalog"
