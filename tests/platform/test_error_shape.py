@@ -91,3 +91,16 @@ def test_request_id_on_error_and_non_api_responses(anon, db):
 
 def test_401_has_error_shape(anon, db):
     _assert_shape(anon.get("/tryon/v1/account/credits"), 401, "MISSING_API_KEY")
+
+
+def test_database_outage_is_503_json(api, monkeypatch):
+    from django.db import OperationalError
+
+    def down(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("accounts.auth.api_key_resolve", down)
+    response = api.get("/tryon/v1/account/credits")
+    body = _assert_shape(response, 503, "SERVICE_UNAVAILABLE")
+    assert "refused" not in body["message"]
+    assert response["Retry-After"] == "5"
