@@ -4,12 +4,16 @@ as one Lua script), in-process memory in embedded mode."""
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import time
 
 from django.conf import settings
 from limits import RateLimitItemPerMinute, storage, strategies
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger("tryon.api")
 
 
 @functools.cache
@@ -30,8 +34,14 @@ class AccountRateThrottle(BaseThrottle):
             return True
         item = RateLimitItemPerMinute(account.rate_limit_per_minute)
         identifier = f"account:{account.pk}"
-        allowed = limiter().hit(item, identifier)
-        stats = limiter().get_window_stats(item, identifier)
+        try:
+            allowed = limiter().hit(item, identifier)
+            stats = limiter().get_window_stats(item, identifier)
+        except RedisError as exc:
+            # The limit store is unreachable: serve the request rather than take the whole API down with it
+            # (fail open, logged); generations are still bounded by credits.
+            logger.warning("rate-limit store unavailable, request not counted: %s", type(exc).__name__)
+            return True
         reset_in = max(1, math.ceil(stats.reset_time - time.time()))
         self._wait = reset_in
         # Read by the middleware that writes the X-RateLimit-* headers on the final response.

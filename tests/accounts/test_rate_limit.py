@@ -62,3 +62,20 @@ def test_exact_limit_under_concurrency():
     assert len(results) == 150
     assert Counter(results) == {200: 100, 429: 50}
     assert ApiClient(api_key_for(other)).get(CREDITS).status_code == 200
+
+
+def test_limit_store_outage_fails_open(db, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from accounts import throttling
+
+    class Down:
+        def hit(self, *args):
+            raise RedisConnectionError("down")
+
+    monkeypatch.setattr(throttling, "limiter", lambda: Down())
+    account = AccountFactory(rate_limit_per_minute=1)
+    client = ApiClient(api_key_for(account))
+    responses = [client.get(CREDITS) for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert "X-RateLimit-Limit" not in responses[0]
