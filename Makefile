@@ -49,6 +49,12 @@ docs-errors: install
 bench: install
 	$(PY) scripts/bench_all.py
 
+load: install
+	$(PY) scripts/load.py
+
+chaos: install
+	$(PY) scripts/chaos.py
+
 gallery: install
 	$(PY) scripts/gallery.py
 
