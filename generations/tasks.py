@@ -11,7 +11,7 @@ from django.conf import settings
 
 from generations.services.lifecycle import generation_fail
 from generations.services.maintenance import generation_results_purge_expired, generations_reap
-from generations.services.pipeline import RetryableGenerationError, generation_give_up, generation_process
+from generations.services.pipeline import RetryableGenerationError, generation_process
 from tryon_project.api.errors import GenerationErrorCode
 
 logger = logging.getLogger("tryon.generations")
@@ -23,7 +23,7 @@ def generation_run(self, generation_id: str) -> str:
         return generation_process(generation_id=generation_id).status
     except RetryableGenerationError as exc:
         if self.request.retries + 1 >= settings.TRYON_MAX_ATTEMPTS:
-            generation_give_up(generation_id=generation_id, code=exc.code, message=exc.message)
+            generation_fail(generation_id=generation_id, code=exc.code, message=exc.message)
             return "failed"
         # Exponential backoff with jitter: 5 s, 10 s, 20 s ... (+ up to 50 %).
         countdown = 5 * 2**self.request.retries
@@ -40,7 +40,7 @@ def generation_run(self, generation_id: str) -> str:
         # error and ends FAILED with a refund when attempts run out: never a row stuck in PROCESSING.
         logger.exception("generation task crashed")
         if self.request.retries + 1 >= settings.TRYON_MAX_ATTEMPTS:
-            generation_give_up(generation_id=generation_id, code=GenerationErrorCode.ENGINE_ERROR.name,
+            generation_fail(generation_id=generation_id, code=GenerationErrorCode.ENGINE_ERROR.name,
                                message="The try-on engine failed.")
             return "failed"
         raise self.retry(countdown=5 * 2**self.request.retries * (1 + random.random() / 2), exc=exc) from exc

@@ -12,6 +12,7 @@ from generations.models import Generation
 from generations.services.lifecycle import Claim, generation_claim, generation_complete, generation_fail
 from tryon_project.api.errors import GenerationErrorCode
 from tryon_project.storage import blob_delete, blob_read, blob_save
+from watermark.services import watermark_apply_for_account
 
 logger = logging.getLogger("tryon.generations")
 
@@ -42,10 +43,6 @@ def _product_images(*, generation: Generation) -> tuple[bytes, ...]:
 def _watermark(*, generation: Generation, image: bytes) -> bytes:
     """Composite the account's logo when the call wants it and the account has one enabled."""
     if not generation.use_watermark:
-        return image
-    try:
-        from watermark.services import watermark_apply_for_account
-    except ImportError:
         return image
     return watermark_apply_for_account(account=generation.account, image=image)
 
@@ -98,8 +95,3 @@ def _store_and_finish(*, claim: Claim, image: bytes, content_type: str, timings:
     blob_delete(key=key)
     logger.info("stale worker discarded its result")
     return ProcessOutcome(status="stale")
-
-
-def generation_give_up(*, generation_id: str, code: str, message: str) -> None:
-    """Retries exhausted or time limit hit: fail whatever attempt holds it."""
-    generation_fail(generation_id=generation_id, code=code, message=message)

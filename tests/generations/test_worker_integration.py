@@ -4,6 +4,7 @@ broker that is down when the try-on is accepted."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -72,7 +73,7 @@ def _wait(predicate, timeout: float) -> bool:
     return False
 
 
-def _accepted_generation(settings_fixture) -> tuple[Account, str]:
+def _accepted_generation() -> tuple[Account, str]:
     account = AccountFactory(credits=3, engine="slow")
     client = ApiClient(api_key_for(account))
     photo = io.BytesIO(jpeg_bytes(width=600, height=750))
@@ -80,8 +81,6 @@ def _accepted_generation(settings_fixture) -> tuple[Account, str]:
     image_id = client.post("/tryon/v1/images/upload", {"file": photo, "crop": "false"}).json()["imageId"]
     garment = io.BytesIO(jpeg_bytes(color=(10, 10, 200)))
     garment.name = "g.jpg"
-    import json
-
     response = client.post("/tryon/v1/try-on", {
         "data": json.dumps({"product": {"externalId": "tee", "title": "Tee", "images": [{"fileKey": "g"}]},
                             "customer": {"id": image_id}}),
@@ -92,7 +91,7 @@ def _accepted_generation(settings_fixture) -> tuple[Account, str]:
 
 
 def test_sigkill_mid_generation_then_another_worker_finishes(settings, tmp_path):
-    account, generation_id = _accepted_generation(settings)
+    account, generation_id = _accepted_generation()
     queue = f"crash-{uuid.uuid4().hex[:8]}"
     marker = tmp_path / "started"
     first = _worker(queue=queue, media_root=settings.MEDIA_ROOT, tmp_path=tmp_path, engine_seconds=60,
@@ -130,7 +129,7 @@ def test_broker_down_at_accept_then_reaper_gets_it_done(settings, tmp_path):
     app.conf.task_publish_retry = False
     app.conf.broker_connection_timeout = 1
     try:
-        account, generation_id = _accepted_generation(settings)
+        account, generation_id = _accepted_generation()
     finally:
         app.conf.broker_url = "memory://"
         app.conf.task_publish_retry = True
