@@ -43,7 +43,7 @@ def person_jpeg() -> bytes:
 
 
 def garment_jpeg() -> bytes:
-    from generations.engines.local.synthetic import synthetic_tshirt
+    from engines.local.synthetic import synthetic_tshirt
 
     return jpeg(Image.fromarray(synthetic_tshirt(pattern="logo").image))
 
@@ -67,8 +67,8 @@ def tree_rss_mb(process: psutil.Process) -> float:
 
 def engine_baseline_ms(person: bytes, garment: bytes, runs: int = 15) -> float:
     """The local engine alone, warm, on the photo the clients upload."""
-    from generations.engines.base import Category, TryOnRequest
-    from generations.engines.local import LocalEngine
+    from engines.base import Category, TryOnRequest
+    from engines.local import LocalEngine
 
     engine = LocalEngine()
     request = TryOnRequest(person_image=person, garment_images=(garment,), category=Category.TOPS)

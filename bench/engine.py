@@ -25,9 +25,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generations.engines.base import Category, TryOnRequest  # noqa: E402
-from generations.engines.local import LocalEngine  # noqa: E402
-from generations.engines.local.synthetic import synthetic_tshirt  # noqa: E402
+from engines.base import Category, TryOnRequest  # noqa: E402
+from engines.local import LocalEngine  # noqa: E402
+from engines.local.synthetic import synthetic_tshirt  # noqa: E402
 
 WIDTH, HEIGHT = 768, 1024
 

@@ -9,6 +9,6 @@ from PIL import Image
 
 
 def person_crop(image: Image.Image) -> tuple[int, int, int, int]:
-    from generations.engines.crop import person_crop_box
+    from engines.crop import person_crop_box
 
     return person_crop_box(image=image)

@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.admin import engine_choices_register
 from accounts.admin_scoping import ReadOnlyScopedAdmin, is_operator, request_account
 from accounts.models import Account
-from generations.engines.registry import engine_names
+from generations.engine_config import engine_names
 from generations.models import Generation, GenerationStatus
 from tryon_project.storage import blob_signed_url
 

@@ -20,9 +20,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generations.engines.base import EngineError, TryOnRequest  # noqa: E402
-from generations.engines.local import LocalEngine  # noqa: E402
-from generations.engines.local.synthetic import (  # noqa: E402
+from engines.base import EngineError, TryOnRequest  # noqa: E402
+from engines.local import LocalEngine  # noqa: E402
+from engines.local.synthetic import (  # noqa: E402
     SyntheticGarment,
     synthetic_dress,
     synthetic_long_sleeve,

@@ -38,9 +38,9 @@ def _jpeg(image: Image.Image, *, quality: int) -> bytes:
 def sample_result() -> bytes:
     from skimage import data
 
-    from generations.engines.base import TryOnRequest
-    from generations.engines.local import LocalEngine
-    from generations.engines.local.synthetic import synthetic_tshirt
+    from engines.base import TryOnRequest
+    from engines.local import LocalEngine
+    from engines.local.synthetic import synthetic_tshirt
 
     garment = synthetic_tshirt(pattern="logo")
     person = _jpeg(Image.fromarray(data.astronaut()), quality=92)

@@ -43,6 +43,26 @@ class ApiClient(Client):
 
 
 @pytest.fixture
+def fake_engine():
+    """Every engine name serves one recording fake for the test (swapped through the server's registry)."""
+    from generations.engine_config import engine_registry
+    from tests.generations.helpers import FakeEngine
+
+    engine = FakeEngine()
+    with engine_registry().override(name="*", engine=engine):
+        yield engine
+
+
+@pytest.fixture
+def eager():
+    """Run Celery tasks in-process, as soon as they are sent."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = False
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
 def account(db):
     return AccountFactory(credits=10)
 
@@ -60,7 +80,6 @@ def api(api_key) -> ApiClient:
 @pytest.fixture
 def anon() -> ApiClient:
     return ApiClient(None)
-
 
 
 def postgres_only():

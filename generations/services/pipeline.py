@@ -6,8 +6,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from generations.engines.base import Category, EngineError, TryOnRequest
-from generations.engines.registry import engine_get
+from engines.base import Category, EngineError, TryOnRequest
+from generations.engine_config import engine_get
 from generations.models import Generation
 from generations.services.lifecycle import Claim, generation_claim, generation_complete, generation_fail
 from tryon_project.api.errors import GenerationErrorCode

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generations.engines.local import LocalEngine, StaticPoseEstimator
-from generations.engines.local.synthetic import Mannequin, synthetic_mannequin
+from engines.local import LocalEngine, StaticPoseEstimator
+from engines.local.synthetic import Mannequin, synthetic_mannequin
 
 
 def encode(image: np.ndarray, *, image_format: str = "PNG") -> bytes:

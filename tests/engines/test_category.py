@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from generations.engines.base import Category, EngineError, EngineErrorCode
-from generations.engines.local.category import category_from_text
+from engines.base import Category, EngineError, EngineErrorCode
+from engines.local.category import category_from_text
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from generations.engines.crop import person_crop_box
-from generations.engines.local import StaticPoseEstimator
-from generations.engines.local.synthetic import synthetic_mannequin
+from engines.crop import person_crop_box
+from engines.local import StaticPoseEstimator
+from engines.local.synthetic import synthetic_mannequin
 
 
 def assert_aspect(box: tuple[int, int, int, int], aspect: tuple[int, int]) -> None:

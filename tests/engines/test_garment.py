@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from generations.engines.base import Category, EngineError, EngineErrorCode
-from generations.engines.local.anchors import bottom_anchors, category_from_shape, top_anchors
-from generations.engines.local.cutout import garment_cutout
-from generations.engines.local.synthetic import (
+from engines.base import Category, EngineError, EngineErrorCode
+from engines.local.anchors import bottom_anchors, category_from_shape, top_anchors
+from engines.local.cutout import garment_cutout
+from engines.local.synthetic import (
     SyntheticGarment,
     synthetic_dress,
     synthetic_long_sleeve,

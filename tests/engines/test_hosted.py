@@ -22,13 +22,31 @@ from google.auth import exceptions as auth_exceptions
 from google.oauth2.credentials import Credentials
 from PIL import Image
 
-from generations.engines.base import Category, EngineError, EngineErrorCode, EngineOptions, TryOnRequest
-from generations.engines.fashn import FashnEngine
-from generations.engines.gemini import GeminiEngine, build_prompt
-from generations.engines.vertex import VertexEngine
+from engines.base import Category, EngineError, EngineErrorCode, EngineOptions, TryOnRequest
+from engines.hosted.fashn import FashnEngine
+from engines.hosted.gemini import GeminiEngine, build_prompt
+from engines.hosted.vertex import VertexEngine
+from generations.engine_config import engine_config_build
 
 ENGINE_ERROR = EngineErrorCode.ENGINE_ERROR
 CONTENT_REJECTED = EngineErrorCode.CONTENT_REJECTED
+
+
+class FromSettings:
+    """An engine built from the settings as they are at each call, the way the server's registry builds it."""
+
+    def __init__(self, engine_class: type, name: str, **kwargs: object) -> None:
+        self.engine_class, self.name, self.kwargs = engine_class, name, kwargs
+
+    def build(self):
+        return self.engine_class(engine_config_build(self.name), **self.kwargs)
+
+    @property
+    def version(self) -> str:
+        return self.build().version
+
+    def run(self, request: TryOnRequest):
+        return self.build().run(request)
 
 
 def _image(size: tuple[int, int], fmt: str, colour: tuple[int, int, int]) -> bytes:
@@ -172,11 +190,11 @@ GEMINI_OK = {
 
 
 @pytest.fixture
-def gemini(fake_google: FakeGoogle, settings) -> GeminiEngine:
+def gemini(fake_google: FakeGoogle, settings) -> FromSettings:
     settings.TRYON_GEMINI_API_KEY = "gem-secret-key"
     settings.TRYON_GEMINI_BASE_URL = fake_google.url
     settings.TRYON_HOSTED_TIMEOUT_SECONDS = 5
-    return GeminiEngine()
+    return FromSettings(GeminiEngine, "gemini")
 
 
 def test_gemini_success_sends_prompt_and_images_and_returns_the_image(gemini, fake_google):
@@ -353,12 +371,12 @@ def adc(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture
-def vertex(fake_google: FakeGoogle, settings, adc) -> VertexEngine:
+def vertex(fake_google: FakeGoogle, settings, adc) -> FromSettings:
     settings.TRYON_VERTEX_PROJECT = "shop-project"
     settings.TRYON_VERTEX_LOCATION = "europe-west4"
     settings.TRYON_VERTEX_BASE_URL = fake_google.url
     settings.TRYON_HOSTED_TIMEOUT_SECONDS = 5
-    return VertexEngine()
+    return FromSettings(VertexEngine, "vertex")
 
 
 def test_vertex_success_with_project_credentials(vertex, fake_google):
@@ -500,11 +518,11 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def fashn(settings, clock) -> FashnEngine:
+def fashn(settings, clock) -> FromSettings:
     settings.TRYON_FASHN_API_KEY = "fa-secret-key"
     settings.TRYON_FASHN_BASE_URL = FASHN + "/"
     settings.TRYON_HOSTED_TIMEOUT_SECONDS = 60
-    return FashnEngine(sleep=clock.sleep, clock=clock, poll_interval=2.0)
+    return FromSettings(FashnEngine, "fashn", sleep=clock.sleep, clock=clock, poll_interval=2.0)
 
 
 @pytest.fixture

@@ -7,15 +7,15 @@ import cv2
 import numpy as np
 import pytest
 
-from generations.engines.base import (
+from engines.base import (
     Category,
     EngineError,
     EngineErrorCode,
     EngineOptions,
     TryOnRequest,
 )
-from generations.engines.local import LocalEngine, PersonPose
-from generations.engines.local.synthetic import (
+from engines.local import LocalEngine, PersonPose
+from engines.local.synthetic import (
     Mannequin,
     SyntheticGarment,
     synthetic_dress,

@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from generations.engines.base import Category, EngineError, EngineErrorCode, TryOnRequest
-from generations.engines.local import LocalEngine, MediapipePoseEstimator, shared_pose_estimator
-from generations.engines.local.pose import reset_shared_pose_estimator
-from generations.engines.local.synthetic import synthetic_mannequin, synthetic_tshirt
+from engines.base import Category, EngineError, EngineErrorCode, TryOnRequest
+from engines.local import LocalEngine, MediapipePoseEstimator, shared_pose_estimator
+from engines.local.pose import reset_shared_pose_estimator
+from engines.local.synthetic import synthetic_mannequin, synthetic_tshirt
 from tests.engines.conftest import decode, encode
 
 
@@ -125,7 +125,7 @@ def test_engine_reports_nobody(offline_model: MediapipePoseEstimator) -> None:
 
 
 def test_half_length_portrait_cannot_wear_trousers(offline_model: MediapipePoseEstimator) -> None:
-    from generations.engines.local.synthetic import synthetic_trousers
+    from engines.local.synthetic import synthetic_trousers
 
     with pytest.raises(EngineError) as caught:
         LocalEngine().run(TryOnRequest(person_image=encode(grace_hopper()),

@@ -4,18 +4,18 @@ import threading
 
 import pytest
 
-from generations.engines.base import EngineError, EngineErrorCode, TryOnRequest
-from generations.engines.local import LocalEngine
-from generations.engines.mock import MockEngine
-from generations.engines.registry import engine_get, engine_names, engine_reset
+from engines.base import EngineError, EngineErrorCode, TryOnRequest
+from engines.local import LocalEngine
+from engines.mock import MockEngine
+from generations.engine_config import engine_get, engine_names, engine_registry_reset
 from tests.engines.conftest import encode
 
 
 @pytest.fixture(autouse=True)
 def _fresh_registry():
-    engine_reset()
+    engine_registry_reset()
     yield
-    engine_reset()
+    engine_registry_reset()
 
 
 def test_names() -> None:

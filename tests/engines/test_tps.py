@@ -4,12 +4,12 @@ import cv2
 import numpy as np
 import pytest
 
-from generations.engines.local.anchors import top_anchors
-from generations.engines.local.body import body_from_pose
-from generations.engines.local.fitting import fit_top
-from generations.engines.local.pose import Keypoint, PersonPose
-from generations.engines.local.synthetic import Mannequin, synthetic_long_sleeve, synthetic_tshirt
-from generations.engines.local.tps import tps_dense_map, tps_fit
+from engines.local.anchors import top_anchors
+from engines.local.body import body_from_pose
+from engines.local.fitting import fit_top
+from engines.local.pose import Keypoint, PersonPose
+from engines.local.synthetic import Mannequin, synthetic_long_sleeve, synthetic_tshirt
+from engines.local.tps import tps_dense_map, tps_fit
 
 
 def sample(map_x: np.ndarray, map_y: np.ndarray, point: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

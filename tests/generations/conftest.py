@@ -4,27 +4,8 @@ import io
 
 import pytest
 
-from tests.generations.helpers import FakeEngine, image_server
+from tests.generations.helpers import image_server
 from tests.images import jpeg_bytes
-
-
-@pytest.fixture
-def fake_engine(monkeypatch) -> FakeEngine:
-    engine = FakeEngine()
-    monkeypatch.setattr("generations.services.pipeline.engine_get", lambda name=None: engine)
-    return engine
-
-
-@pytest.fixture
-def eager(settings):
-    """Run Celery tasks in-process, as soon as they are sent."""
-    from tryon_project.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = False
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False
 
 
 @pytest.fixture

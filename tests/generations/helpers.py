@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from PIL import Image
 
-from generations.engines.base import EngineError, EngineErrorCode, TryOnRequest, TryOnResult
+from engines.base import EngineError, EngineErrorCode, TryOnRequest, TryOnResult
 from tests.images import jpeg_bytes
 
 TRYON = "/tryon/v1/try-on"

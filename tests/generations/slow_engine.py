@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from generations.engines.base import TryOnRequest, TryOnResult
+from engines.base import TryOnRequest, TryOnResult
 
 
 class SlowEngine:

@@ -5,7 +5,6 @@ import socket
 
 import pytest
 
-from tests.generations.helpers import FakeEngine
 from tests.images import jpeg_bytes
 from tests.webhooks.receiver import Receiver, receiver_server
 
@@ -23,22 +22,6 @@ def receiver(settings) -> Receiver:
 def no_wait(settings):
     """Three retries without waiting: tests never sleep through a backoff."""
     settings.TRYON_WEBHOOK_RETRY_SCHEDULE = [0, 0, 0]
-
-
-@pytest.fixture
-def fake_engine(monkeypatch) -> FakeEngine:
-    engine = FakeEngine()
-    monkeypatch.setattr("generations.services.pipeline.engine_get", lambda name=None: engine)
-    return engine
-
-
-@pytest.fixture
-def eager():
-    from tryon_project.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 @pytest.fixture

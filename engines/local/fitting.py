@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from generations.engines.base import Category, EngineError, EngineErrorCode
-from generations.engines.local.anchors import BottomAnchors, Sleeve, TopAnchors
-from generations.engines.local.body import Body, Limb
+from engines.base import Category, EngineError, EngineErrorCode
+from engines.local.anchors import BottomAnchors, Sleeve, TopAnchors
+from engines.local.body import Body, Limb
 
 # Garment shoulder seams sit a little outside and above the shoulder joints MediaPipe reports.
 _SHOULDER_OUT, _SHOULDER_UP = 0.05, 0.06
@@ -87,9 +87,18 @@ def _cross_section(centre: np.ndarray, normal: np.ndarray, edge: tuple[np.ndarra
     return centre + normal * s
 
 
-def _tube(*, outer: tuple[np.ndarray, np.ndarray], inner: tuple[np.ndarray, np.ndarray], end_outer: np.ndarray,
-          end_inner: np.ndarray, limb: Limb, scale: float, away_from: np.ndarray, radii: Radii,
-          overshoot: float = 0.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _tube(
+    *,
+    outer: tuple[np.ndarray, np.ndarray],
+    inner: tuple[np.ndarray, np.ndarray],
+    end_outer: np.ndarray,
+    end_inner: np.ndarray,
+    limb: Limb,
+    scale: float,
+    away_from: np.ndarray,
+    radii: Radii,
+    overshoot: float = 0.0,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Control points of a sleeve or trouser leg laid along a limb, bending where it bends.
 
     `outer` and `inner` pair the tube's top corners on the garment with their places on the person; end_* are
@@ -115,8 +124,9 @@ def _tube(*, outer: tuple[np.ndarray, np.ndarray], inner: tuple[np.ndarray, np.n
         g_o = _cross_section(centre, g_normal, (g_outer, end_outer))
         g_i = _cross_section(centre, g_normal, (g_inner, end_inner))
         normal = _outward_normal(direction, away_from=away_from)
-        r_outer, r_inner = radii(point, normal, float(np.linalg.norm(g_o - centre)) * scale,
-                                 float(np.linalg.norm(g_i - centre)) * scale)
+        r_outer, r_inner = radii(
+            point, normal, float(np.linalg.norm(g_o - centre)) * scale, float(np.linalg.norm(g_i - centre)) * scale
+        )
         garment_points += [g_o, g_i]
         person_points += [point + normal * r_outer, point - normal * r_inner]
     return garment_points, person_points
@@ -213,11 +223,30 @@ def fit_top(*, anchors: TopAnchors, body: Body, category: Category, mask: np.nda
     g_mid_l, g_mid_r = (anchors.armpit_l + anchors.hem_l) / 2, (anchors.armpit_r + anchors.hem_r) / 2
     p_mid_l, p_mid_r = row(g_mid_l, g_mid_r)
     p_hem_l, p_hem_r = row(anchors.hem_l, anchors.hem_r)
-    garment = [anchors.shoulder_l, anchors.shoulder_r, anchors.armpit_l, anchors.armpit_r, g_mid_l, g_mid_r,
-               anchors.hem_l, anchors.hem_r, (anchors.armpit_l + anchors.armpit_r) / 2,
-               (anchors.hem_l + anchors.hem_r) / 2]
-    person = [p_shoulder_l, p_shoulder_r, p_armpit_l, p_armpit_r, p_mid_l, p_mid_r, p_hem_l, p_hem_r,
-              (p_armpit_l + p_armpit_r) / 2, (p_hem_l + p_hem_r) / 2]
+    garment = [
+        anchors.shoulder_l,
+        anchors.shoulder_r,
+        anchors.armpit_l,
+        anchors.armpit_r,
+        g_mid_l,
+        g_mid_r,
+        anchors.hem_l,
+        anchors.hem_r,
+        (anchors.armpit_l + anchors.armpit_r) / 2,
+        (anchors.hem_l + anchors.hem_r) / 2,
+    ]
+    person = [
+        p_shoulder_l,
+        p_shoulder_r,
+        p_armpit_l,
+        p_armpit_r,
+        p_mid_l,
+        p_mid_r,
+        p_hem_l,
+        p_hem_r,
+        (p_armpit_l + p_armpit_r) / 2,
+        (p_hem_l + p_hem_r) / 2,
+    ]
     torso_region = mask.copy()
     sleeves = []
     for name, sleeve, limb, p_shoulder, p_armpit, hip in (
@@ -232,15 +261,42 @@ def fit_top(*, anchors: TopAnchors, body: Body, category: Category, mask: np.nda
                 garment.append(sleeve.shoulder + (sleeve.armpit - sleeve.shoulder) * t)
                 person.append(p_shoulder + (p_armpit - p_shoulder) * t)
             garment_to_person = np.stack([body.across, body.down], axis=1) @ np.stack([g_across, g_down])
-            sleeves.append(_sleeve_part(name=name, sleeve=sleeve, limb=limb, p_shoulder=p_shoulder, p_armpit=p_armpit,
-                                        hip=hip, scale=scale, body=body, garment_to_person=garment_to_person))
-    torso = Part(name="torso", garment=np.array(garment), person=np.array(person), region=_main_piece(torso_region),
-                 over_arms=False, hangs=category == Category.DRESSES)
+            sleeves.append(
+                _sleeve_part(
+                    name=name,
+                    sleeve=sleeve,
+                    limb=limb,
+                    p_shoulder=p_shoulder,
+                    p_armpit=p_armpit,
+                    hip=hip,
+                    scale=scale,
+                    body=body,
+                    garment_to_person=garment_to_person,
+                )
+            )
+    torso = Part(
+        name="torso",
+        garment=np.array(garment),
+        person=np.array(person),
+        region=_main_piece(torso_region),
+        over_arms=False,
+        hangs=category == Category.DRESSES,
+    )
     return [torso, *sleeves]
 
 
-def _sleeve_part(*, name: str, sleeve: Sleeve, limb: Limb, p_shoulder: np.ndarray, p_armpit: np.ndarray,
-                 hip: np.ndarray, scale: float, body: Body, garment_to_person: np.ndarray) -> Part:
+def _sleeve_part(
+    *,
+    name: str,
+    sleeve: Sleeve,
+    limb: Limb,
+    p_shoulder: np.ndarray,
+    p_armpit: np.ndarray,
+    hip: np.ndarray,
+    scale: float,
+    body: Body,
+    garment_to_person: np.ndarray,
+) -> Part:
     """A sleeve swung about the shoulder onto the arm.
 
     When the arm hangs closer to the body than the flat sleeve, the sleeve turns rigidly about the shoulder
@@ -264,8 +320,14 @@ def _sleeve_part(*, name: str, sleeve: Sleeve, limb: Limb, p_shoulder: np.ndarra
         return max(_worn(flat_outer, arm_out), floor), max(_worn(flat_inner, max(arm_in, arm_out)), floor)
 
     garment, person = _tube(
-        outer=(sleeve.shoulder, p_shoulder), inner=(sleeve.armpit, p_armpit), end_outer=sleeve.cuff_upper,
-        end_inner=sleeve.cuff_lower, limb=limb, scale=scale, away_from=hip - limb.root, radii=radii,
+        outer=(sleeve.shoulder, p_shoulder),
+        inner=(sleeve.armpit, p_armpit),
+        end_outer=sleeve.cuff_upper,
+        end_inner=sleeve.cuff_lower,
+        limb=limb,
+        scale=scale,
+        away_from=hip - limb.root,
+        radii=radii,
     )
     for t in (1 / 3, 2 / 3):  # the seam, straight, as on the torso's side
         garment.append(sleeve.shoulder + (sleeve.armpit - sleeve.shoulder) * t)
@@ -276,8 +338,11 @@ def _sleeve_part(*, name: str, sleeve: Sleeve, limb: Limb, p_shoulder: np.ndarra
 def fit_bottom(*, anchors: BottomAnchors, body: Body, mask: np.ndarray) -> list[Part]:
     """One part for trousers, shorts or a skirt: the waist above the hips, legs along the legs."""
     if not body.hips_visible:
-        raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED,
-                          "The person's hips and legs are not visible enough to dress them.", retryable=False)
+        raise EngineError(
+            EngineErrorCode.PERSON_NOT_DETECTED,
+            "The person's hips and legs are not visible enough to dress them.",
+            retryable=False,
+        )
     g_origin, g_across, g_down, g_width = _frame(anchors.waist_l, anchors.waist_r)
     hip_width = float(np.linalg.norm(body.hip_r - body.hip_l))
     waist = body.hip_mid - body.down * _WAIST_ABOVE_HIPS * body.torso
@@ -292,14 +357,14 @@ def fit_bottom(*, anchors: BottomAnchors, body: Body, mask: np.ndarray) -> list[
     person = [p_waist_l, p_waist_r, p_centre]
     if anchors.crotch is not None and anchors.hem_l_inner is not None and anchors.hem_r_inner is not None:
         # The crotch sits a little below the hip joints whatever the cut; the garment's rise only moves it within.
-        rise = float(np.clip(float(np.dot(anchors.crotch - g_origin, g_down)) * scale, 0.3 * body.torso,
-                             0.5 * body.torso))
+        rise = float(
+            np.clip(float(np.dot(anchors.crotch - g_origin, g_down)) * scale, 0.3 * body.torso, 0.5 * body.torso)
+        )
         p_crotch = p_centre + body.down * rise
         garment.append(anchors.crotch)
         person.append(p_crotch)
 
-        def radii(point: np.ndarray, normal: np.ndarray, flat_outer: float, flat_inner: float
-                  ) -> tuple[float, float]:
+        def radii(point: np.ndarray, normal: np.ndarray, flat_outer: float, flat_inner: float) -> tuple[float, float]:
             # extents() reads against the direction first: that is the inner side of the leg.
             inner, outer = body.extents(point, reach=0.65 * hip_width, direction=normal, limbs=True)
             floor = 0.22 * hip_width
@@ -310,8 +375,15 @@ def fit_bottom(*, anchors: BottomAnchors, body: Body, mask: np.ndarray) -> list[
             (body.leg_r, anchors.waist_r, p_waist_r, anchors.hem_r, anchors.hem_r_inner, body.hip_l),
         ):
             g_points, p_points = _tube(
-                outer=(g_waist, p_waist), inner=(anchors.crotch, p_crotch), end_outer=hem_outer, end_inner=hem_inner,
-                limb=leg, scale=scale, away_from=other - leg.root, radii=radii, overshoot=0.05,
+                outer=(g_waist, p_waist),
+                inner=(anchors.crotch, p_crotch),
+                end_outer=hem_outer,
+                end_inner=hem_inner,
+                limb=leg,
+                scale=scale,
+                away_from=other - leg.root,
+                radii=radii,
+                overshoot=0.05,
             )
             garment += g_points[2:]
             person += p_points[2:]
@@ -327,5 +399,13 @@ def fit_bottom(*, anchors: BottomAnchors, body: Body, mask: np.ndarray) -> list[
         p_hem_r = centre + body.across * max(flat_r * _FLAT_TO_WORN, legs_r * _EASE)
         garment += [anchors.hem_l, anchors.hem_r, (anchors.hem_l + anchors.hem_r) / 2]
         person += [p_hem_l, p_hem_r, (p_hem_l + p_hem_r) / 2]
-    return [Part(name="legs", garment=np.array(garment), person=np.array(person), region=mask.copy(),
-                 over_arms=False, hangs=anchors.crotch is None)]
+    return [
+        Part(
+            name="legs",
+            garment=np.array(garment),
+            person=np.array(person),
+            region=mask.copy(),
+            over_arms=False,
+            hangs=anchors.crotch is None,
+        )
+    ]

@@ -1,7 +1,7 @@
 """The offline try-on engine (design §5): MediaPipe pose and body mask, garment cut-out, thin-plate-spline fit."""
 
-from generations.engines.local.engine import LocalEngine, Rendering
-from generations.engines.local.pose import (
+from engines.local.engine import LocalEngine, Rendering
+from engines.local.pose import (
     Keypoint,
     MediapipePoseEstimator,
     PersonPose,

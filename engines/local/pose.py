@@ -18,11 +18,39 @@ import numpy as np
 
 # MediaPipe Pose landmark order (BlazePose topology).
 LANDMARK_NAMES: tuple[str, ...] = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
-    "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow",
-    "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index",
-    "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
-    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_pinky",
+    "right_pinky",
+    "left_index",
+    "right_index",
+    "left_thumb",
+    "right_thumb",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_foot_index",
+    "right_foot_index",
 )
 FACE_LANDMARKS: tuple[str, ...] = LANDMARK_NAMES[:11]
 
@@ -63,8 +91,7 @@ class StaticPoseEstimator:
     """Returns a fixed pose whatever the image: how tests and the gallery feed a mannequin's exact geometry."""
 
     def __init__(self, *, keypoints: dict[str, tuple[float, float, float]], mask: np.ndarray) -> None:
-        self._pose = PersonPose(keypoints={k: Keypoint(*v) for k, v in keypoints.items()},
-                                mask=mask.astype(np.float32))
+        self._pose = PersonPose(keypoints={k: Keypoint(*v) for k, v in keypoints.items()}, mask=mask.astype(np.float32))
 
     def estimate(self, *, image: np.ndarray) -> PersonPose | None:
         if image.shape[:2] != self._pose.mask.shape:

@@ -11,18 +11,12 @@ import logging
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from google import genai
 from google.genai import types
 
-from generations.engines.base import EngineError, EngineErrorCode, TryOnRequest, TryOnResult
-from generations.engines.gemini import (
-    GOOGLE_EXCEPTIONS,
-    hosted_timeout_seconds,
-    http_options,
-    inspect_image,
-    map_google_exception,
-)
+from engines.base import EngineError, EngineErrorCode, TryOnRequest, TryOnResult
+from engines.hosted.common import DEFAULT_TIMEOUT_SECONDS, inspect_image
+from engines.hosted.google import GOOGLE_EXCEPTIONS, http_options, map_google_exception
 
 logger = logging.getLogger(__name__)
 
@@ -31,27 +25,16 @@ DEFAULT_LOCATION = "us-central1"
 
 
 @dataclass(frozen=True)
-class _Config:
-    project: str
-    location: str
-    api_key: str
-    model: str
-    timeout_seconds: float
-    base_url: str
+class VertexConfig:
+    project: str = ""
+    location: str = DEFAULT_LOCATION
+    api_key: str = ""
+    model: str = DEFAULT_MODEL
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    base_url: str = ""
 
 
-def _config() -> _Config:
-    return _Config(
-        project=str(getattr(settings, "TRYON_VERTEX_PROJECT", "") or "").strip(),
-        location=str(getattr(settings, "TRYON_VERTEX_LOCATION", "") or DEFAULT_LOCATION).strip(),
-        api_key=str(getattr(settings, "TRYON_VERTEX_API_KEY", "") or "").strip(),
-        model=str(getattr(settings, "TRYON_VERTEX_MODEL", "") or DEFAULT_MODEL),
-        timeout_seconds=hosted_timeout_seconds(),
-        base_url=str(getattr(settings, "TRYON_VERTEX_BASE_URL", "") or ""),
-    )
-
-
-def _client(config: _Config) -> genai.Client:
+def _client(config: VertexConfig) -> genai.Client:
     options = http_options(base_url=config.base_url, timeout_seconds=config.timeout_seconds)
     if config.project:
         # A project wins over an API key: the SDK refuses both at once, and IAM credentials are the stronger setup.
@@ -64,12 +47,15 @@ class VertexEngine:
 
     name = "vertex"
 
+    def __init__(self, config: VertexConfig | None = None) -> None:
+        self.config = config or VertexConfig()
+
     @property
     def version(self) -> str:
-        return _config().model
+        return self.config.model
 
     def run(self, request: TryOnRequest) -> TryOnResult:
-        config = _config()
+        config = self.config
         if not config.project and not config.api_key:
             raise EngineError(
                 EngineErrorCode.ENGINE_ERROR,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from generations.engines.base import TryOnRequest, TryOnResult
+from engines.base import TryOnRequest, TryOnResult
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

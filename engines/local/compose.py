@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from generations.engines.local.body import BODY_DILATION, VISIBLE, Body, Limb, hand_centre
-from generations.engines.local.fitting import Part
-from generations.engines.local.pose import FACE_LANDMARKS, PersonPose
-from generations.engines.local.tps import tps_dense_map, tps_fit
+from engines.local.body import BODY_DILATION, VISIBLE, Body, Limb, hand_centre
+from engines.local.fitting import Part
+from engines.local.pose import FACE_LANDMARKS, PersonPose
+from engines.local.tps import tps_dense_map, tps_fit
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom (exclusive)
 
@@ -63,8 +63,9 @@ def warp_part(*, part: Part, rgb: np.ndarray, alpha: np.ndarray, size: tuple[int
     shrink = float(np.clip(spread_p / max(spread_g, 1e-6) * 1.25, 0.1, 1.0))
     if shrink < 1.0:
         h, w = source.shape[:2]
-        source = cv2.resize(source, (max(2, round(w * shrink)), max(2, round(h * shrink))),
-                            interpolation=cv2.INTER_AREA)
+        source = cv2.resize(
+            source, (max(2, round(w * shrink)), max(2, round(h * shrink))), interpolation=cv2.INTER_AREA
+        )
         garment_points = garment_points * np.array([source.shape[1] / w, source.shape[0] / h])
     forward = tps_fit(source=garment_points, target=part.person)
     contours, _ = cv2.findContours((source[..., 3] > 0).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -78,10 +79,15 @@ def warp_part(*, part: Part, rgb: np.ndarray, alpha: np.ndarray, size: tuple[int
         return None
     inverse = tps_fit(source=part.person, target=garment_points)
     map_x, map_y = tps_dense_map(spline=inverse, box=box)
-    warped = cv2.remap(source, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                       borderValue=(0, 0, 0, 0))
-    return Layer(box=box, colour=warped[..., :3].astype(np.float32), alpha=warped[..., 3].astype(np.float32) / 255,
-                 over_arms=part.over_arms)
+    warped = cv2.remap(
+        source, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0)
+    )
+    return Layer(
+        box=box,
+        colour=warped[..., :3].astype(np.float32),
+        alpha=warped[..., 3].astype(np.float32) / 255,
+        over_arms=part.over_arms,
+    )
 
 
 def _paste(layer: Layer, box: Box) -> tuple[np.ndarray, np.ndarray]:
@@ -89,8 +95,8 @@ def _paste(layer: Layer, box: Box) -> tuple[np.ndarray, np.ndarray]:
     colour, alpha = np.zeros((h, w, 3), np.float32), np.zeros((h, w), np.float32)
     x0, y0 = layer.box[0] - box[0], layer.box[1] - box[1]
     lh, lw = layer.alpha.shape
-    colour[y0:y0 + lh, x0:x0 + lw] = layer.colour
-    alpha[y0:y0 + lh, x0:x0 + lw] = layer.alpha
+    colour[y0 : y0 + lh, x0 : x0 + lw] = layer.colour
+    alpha[y0 : y0 + lh, x0 : x0 + lw] = layer.alpha
     return colour, alpha
 
 
@@ -147,7 +153,7 @@ def forearm_mask(*, pose: PersonPose, body: Body, box: Box) -> np.ndarray:
     for limb, _ in _arms(body):
         if limb.middle_visible and limb.end_visible:
             cv2.line(mask, _point(limb.middle, box), _point(limb.end, box), 255, max(2, round(0.24 * body.width)))
-    return (mask > 0) & body.mask[box[1]:box[3], box[0]:box[2]]
+    return (mask > 0) & body.mask[box[1] : box[3], box[0] : box[2]]
 
 
 def allowed_alpha(*, body: Body, box: Box, hang: np.ndarray | None = None) -> np.ndarray:
@@ -155,9 +161,9 @@ def allowed_alpha(*, body: Body, box: Box, hang: np.ndarray | None = None) -> np
     the dilation's edge and beyond it. A distance transform rather than a dilation: linear time whatever the
     radius."""
     radius = max(1.0, BODY_DILATION * body.width)
-    inside = body.mask[box[1]:box[3], box[0]:box[2]]
+    inside = body.mask[box[1] : box[3], box[0] : box[2]]
     if hang is not None:
-        inside = inside | hang[box[1]:box[3], box[0]:box[2]]
+        inside = inside | hang[box[1] : box[3], box[0] : box[2]]
     distance = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     return np.clip((radius - distance) / (radius / 3), 0.0, 1.0).astype(np.float32)
 
@@ -219,12 +225,13 @@ def _old_garment_slivers(*, alpha: np.ndarray, body: Body, box: Box, keep: np.nd
     ys = np.arange(box[1], box[3], dtype=np.float32)[:, None]
     xs = np.arange(box[0], box[2], dtype=np.float32)[None, :]
     below_shoulders = ((xs - body.shoulder_mid[0]) * body.down[0] + (ys - body.shoulder_mid[1]) * body.down[1]) > 0
-    trunk = body.trunk[box[1]:box[3], box[0]:box[2]]
+    trunk = body.trunk[box[1] : box[3], box[0] : box[2]]
     return trunk & beside & near & below_shoulders & (keep > 0.99)
 
 
-def composite(*, person: np.ndarray, layers: list[Layer], pose: PersonPose, body: Body,
-              hang: np.ndarray | None = None) -> tuple[np.ndarray, Box]:
+def composite(
+    *, person: np.ndarray, layers: list[Layer], pose: PersonPose, body: Body, hang: np.ndarray | None = None
+) -> tuple[np.ndarray, Box]:
     """The person with the garment layers blended in, and the box outside which nothing changed.
 
     `hang` widens the body mask for skirts and dresses, which hang across the gap between the legs.
@@ -246,7 +253,7 @@ def composite(*, person: np.ndarray, layers: list[Layer], pose: PersonPose, body
         alpha += a
     keep = allowed_alpha(body=body, box=box, hang=hang)
     keep[protected_mask(pose=pose, body=body, box=box)] = 0.0
-    region = person[box[1]:box[3], box[0]:box[2]]
+    region = person[box[1] : box[3], box[0] : box[2]]
     alpha *= keep
     gain = keep * shading(person=region, body=body) * _falloff(alpha=alpha, body=body)
     colour *= gain[..., None]
@@ -258,5 +265,5 @@ def composite(*, person: np.ndarray, layers: list[Layer], pose: PersonPose, body
     if slivers.any():
         blended = cv2.inpaint(blended, slivers.astype(np.uint8), 3, cv2.INPAINT_TELEA)
     result = person.copy()
-    result[box[1]:box[3], box[0]:box[2]] = blended
+    result[box[1] : box[3], box[0] : box[2]] = blended
     return result, box

@@ -34,7 +34,7 @@ class ThinPlateSpline:
         p = (np.asarray(points, dtype=np.float64) - self.offset) / self.scale
         d2 = ((p[:, None, :] - self.centres[None, :, :]) ** 2).sum(axis=2)
         n = len(self.centres)
-        return _kernel(d2) @ self.weights[:n] + self.weights[n] + p @ self.weights[n + 1:]
+        return _kernel(d2) @ self.weights[:n] + self.weights[n] + p @ self.weights[n + 1 :]
 
 
 def tps_fit(*, source: np.ndarray, target: np.ndarray, smoothing: float = 0.0) -> ThinPlateSpline:
@@ -52,8 +52,8 @@ def tps_fit(*, source: np.ndarray, target: np.ndarray, smoothing: float = 0.0) -
     a = np.zeros((n + 3, n + 3))
     a[:n, :n] = k
     a[:n, n] = a[n, :n] = 1.0
-    a[:n, n + 1:] = p
-    a[n + 1:, :n] = p.T
+    a[:n, n + 1 :] = p
+    a[n + 1 :, :n] = p.T
     b = np.zeros((n + 3, 2))
     b[:n] = dst
     # lstsq rather than solve: collinear or repeated control points leave the system singular, and the
@@ -62,8 +62,9 @@ def tps_fit(*, source: np.ndarray, target: np.ndarray, smoothing: float = 0.0) -
     return ThinPlateSpline(centres=p, weights=weights, offset=offset, scale=scale)
 
 
-def tps_dense_map(*, spline: ThinPlateSpline, box: tuple[int, int, int, int], step: int = GRID_STEP
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def tps_dense_map(
+    *, spline: ThinPlateSpline, box: tuple[int, int, int, int], step: int = GRID_STEP
+) -> tuple[np.ndarray, np.ndarray]:
     """cv2.remap maps for the pixels of box = (left, top, right, bottom), right/bottom exclusive.
 
     Grid nodes sit at the centres of step x step blocks, which is exactly where cv2.resize's linear
@@ -78,5 +79,5 @@ def tps_dense_map(*, spline: ThinPlateSpline, box: tuple[int, int, int, int], st
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     mapped = spline(grid).astype(np.float32).reshape(ny, nx, 2)
     full = cv2.resize(mapped, (nx * step, ny * step), interpolation=cv2.INTER_LINEAR)
-    full = full[step:step + height, step:step + width]
+    full = full[step : step + height, step : step + width]
     return np.ascontiguousarray(full[..., 0]), np.ascontiguousarray(full[..., 1])

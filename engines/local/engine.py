@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from generations.engines.base import (
+from engines.base import (
     Category,
     EngineError,
     EngineErrorCode,
@@ -20,13 +20,13 @@ from generations.engines.base import (
     TryOnRequest,
     TryOnResult,
 )
-from generations.engines.local.anchors import bottom_anchors, category_from_shape, top_anchors
-from generations.engines.local.body import Body, body_from_pose, hang_zone
-from generations.engines.local.category import category_from_text
-from generations.engines.local.compose import Layer, composite, warp_part
-from generations.engines.local.cutout import WORK_LONG_SIDE, Cutout, garment_cutout
-from generations.engines.local.fitting import Part, fit_bottom, fit_top
-from generations.engines.local.pose import PoseEstimator, shared_pose_estimator
+from engines.local.anchors import bottom_anchors, category_from_shape, top_anchors
+from engines.local.body import Body, body_from_pose, hang_zone
+from engines.local.category import category_from_text
+from engines.local.compose import Layer, composite, warp_part
+from engines.local.cutout import WORK_LONG_SIDE, Cutout, garment_cutout
+from engines.local.fitting import Part, fit_bottom, fit_top
+from engines.local.pose import PoseEstimator, shared_pose_estimator
 
 JPEG_QUALITY = 90
 _MAX_PRODUCT_IMAGES = 3  # tried in order until one cuts out
@@ -44,8 +44,9 @@ class Rendering:
     diagnostics: dict[str, object] = field(default_factory=dict)
 
 
-def decode_rgb(*, data: bytes, code: EngineErrorCode, what: str, keep_alpha: bool = False,
-               min_side: int | None = None) -> np.ndarray:
+def decode_rgb(
+    *, data: bytes, code: EngineErrorCode, what: str, keep_alpha: bool = False, min_side: int | None = None
+) -> np.ndarray:
     """Decode image bytes to RGB (or RGBA when asked and present); bad bytes raise `code`."""
     try:
         with Image.open(io.BytesIO(data)) as im:
@@ -65,8 +66,9 @@ def encode_jpeg(*, image: np.ndarray, output_size: tuple[int, int] | None) -> by
     if output_size is not None and output_size != im.size:
         width, height = output_size
         scale = max(width / im.width, height / im.height)
-        scaled = im.resize((max(width, round(im.width * scale)), max(height, round(im.height * scale))),
-                           Image.Resampling.LANCZOS)
+        scaled = im.resize(
+            (max(width, round(im.width * scale)), max(height, round(im.height * scale))), Image.Resampling.LANCZOS
+        )
         left, top = (scaled.width - width) // 2, (scaled.height - height) // 2
         im = scaled.crop((left, top, left + width, top + height))
     buffer = io.BytesIO()
@@ -104,8 +106,15 @@ class LocalEngine:
     def pose_estimator(self) -> PoseEstimator:
         return self._pose_estimator or shared_pose_estimator()
 
-    def render(self, *, person: np.ndarray, garment: np.ndarray | Cutout, category: Category = Category.AUTO,
-               title: str = "", description: str = "") -> Rendering:
+    def render(
+        self,
+        *,
+        person: np.ndarray,
+        garment: np.ndarray | Cutout,
+        category: Category = Category.AUTO,
+        title: str = "",
+        description: str = "",
+    ) -> Rendering:
         """Dress the person (RGB uint8) in the garment (an RGB or RGBA uint8 product photo, or its cut-out)."""
         clock = _Clock()
         source = "request"
@@ -117,15 +126,17 @@ class LocalEngine:
             category = category_from_shape(mask=cutout.mask)
         pose = clock.run("pose", lambda: self.pose_estimator.estimate(image=person))
         if pose is None:
-            raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED, "No person was found in the photo.",
-                              retryable=False)
+            raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED, "No person was found in the photo.", retryable=False)
         body = body_from_pose(pose=pose)
         parts = clock.run("fit", lambda: _parts(cutout=cutout, category=category, body=body))
         size = (person.shape[1], person.shape[0])
 
         def warp() -> list[Layer]:
-            return [layer for part in parts if (layer := warp_part(part=part, rgb=cutout.rgb, alpha=cutout.alpha,
-                                                                   size=size)) is not None]
+            return [
+                layer
+                for part in parts
+                if (layer := warp_part(part=part, rgb=cutout.rgb, alpha=cutout.alpha, size=size)) is not None
+            ]
 
         layers = clock.run("warp", warp)
         hang = None
@@ -133,14 +144,19 @@ class LocalEngine:
         if hanging:
             hem = max(body.depth_of(point) for part in hanging for point in part.person)
             hang = hang_zone(body=body, start=body.torso, end=hem)
-        image, box = clock.run("compose", lambda: composite(person=person, layers=layers, pose=pose, body=body,
-                                                            hang=hang))
+        image, box = clock.run(
+            "compose", lambda: composite(person=person, layers=layers, pose=pose, body=body, hang=hang)
+        )
         diagnostics: dict[str, object] = {
-            "category": str(category), "category_source": source, "cutout": cutout.method,
-            "parts": [part.name for part in parts], "shoulder_width_px": round(body.width, 1),
+            "category": str(category),
+            "category_source": source,
+            "cutout": cutout.method,
+            "parts": [part.name for part in parts],
+            "shoulder_width_px": round(body.width, 1),
         }
-        return Rendering(image=image, category=category, changed_box=box, timings_ms=clock.timings,
-                         diagnostics=diagnostics)
+        return Rendering(
+            image=image, category=category, changed_box=box, timings_ms=clock.timings, diagnostics=diagnostics
+        )
 
     def _first_usable_garment(self, images: tuple[bytes, ...], clock: _Clock) -> Cutout:
         """The cut-out of the first product image that yields one: a product's first photo may be a detail shot
@@ -148,10 +164,16 @@ class LocalEngine:
         failures: list[EngineError] = []
         for data in images[:_MAX_PRODUCT_IMAGES]:
             try:
-                garment = clock.run("decode", lambda data=data: decode_rgb(
-                    data=data, code=EngineErrorCode.PRODUCT_IMAGE_INVALID, what="product", keep_alpha=True,
-                    min_side=WORK_LONG_SIDE,
-                ))
+                garment = clock.run(
+                    "decode",
+                    lambda data=data: decode_rgb(
+                        data=data,
+                        code=EngineErrorCode.PRODUCT_IMAGE_INVALID,
+                        what="product",
+                        keep_alpha=True,
+                        min_side=WORK_LONG_SIDE,
+                    ),
+                )
                 return clock.run("cutout", lambda garment=garment: garment_cutout(image=garment))
             except EngineError as exc:
                 if exc.code != EngineErrorCode.PRODUCT_IMAGE_INVALID:
@@ -167,18 +189,34 @@ class LocalEngine:
         if request.category == Category.AUTO:
             # Refuse accessories before any image work.
             category_from_text(title=request.title, description=request.description)
-        person = clock.run("decode", lambda: decode_rgb(
-            data=request.person_image, code=EngineErrorCode.CUSTOMER_IMAGE_INVALID, what="customer",
-        ))
+        person = clock.run(
+            "decode",
+            lambda: decode_rgb(
+                data=request.person_image,
+                code=EngineErrorCode.CUSTOMER_IMAGE_INVALID,
+                what="customer",
+            ),
+        )
         try:
             garment = self._first_usable_garment(request.garment_images, clock)
-            rendering = self.render(person=person, garment=garment, category=request.category, title=request.title,
-                                    description=request.description)
+            rendering = self.render(
+                person=person,
+                garment=garment,
+                category=request.category,
+                title=request.title,
+                description=request.description,
+            )
         except (cv2.error, np.linalg.LinAlgError) as exc:
             raise EngineError(EngineErrorCode.ENGINE_ERROR, f"The local engine failed: {exc}", retryable=False) from exc
         options: EngineOptions = request.options
         data = clock.run("encode", lambda: encode_jpeg(image=rendering.image, output_size=options.output_size))
         timings = {**clock.timings, **rendering.timings_ms}
         timings["total"] = round((time.perf_counter() - started) * 1000, 2)
-        return TryOnResult(image=data, content_type="image/jpeg", engine=self.name, engine_version=self.version,
-                           timings_ms=timings, diagnostics=rendering.diagnostics)
+        return TryOnResult(
+            image=data,
+            content_type="image/jpeg",
+            engine=self.name,
+            engine_version=self.version,
+            timings_ms=timings,
+            diagnostics=rendering.diagnostics,
+        )

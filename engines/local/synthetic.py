@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from generations.engines.base import Category
+from engines.base import Category
 
 Point = tuple[float, float]
 
@@ -53,8 +53,14 @@ def _polygon_mask(shape: tuple[int, int], points: list[Point]) -> np.ndarray:
 
 
 def _finish(
-    *, size: tuple[int, int], polygon: list[Point], colour: tuple[int, int, int], pattern: str, category: Category,
-    anchors: dict[str, Point], holes: list[list[Point]] | None = None,
+    *,
+    size: tuple[int, int],
+    polygon: list[Point],
+    colour: tuple[int, int, int],
+    pattern: str,
+    category: Category,
+    anchors: dict[str, Point],
+    holes: list[list[Point]] | None = None,
 ) -> SyntheticGarment:
     width, height = size
     mask = _polygon_mask((height, width), polygon)
@@ -85,8 +91,9 @@ def _finish(
     return SyntheticGarment(image=image, category=category, colour=colour, anchors=anchors, mask=mask)
 
 
-def _sleeve(*, shoulder: Point, armpit: Point, angle_deg: float, length: float, half_cuff: float, side: int
-            ) -> tuple[Point, Point, Point]:
+def _sleeve(
+    *, shoulder: Point, armpit: Point, angle_deg: float, length: float, half_cuff: float, side: int
+) -> tuple[Point, Point, Point]:
     """Cuff corners and centre of a straight sleeve whose cuff is perpendicular to its axis.
 
     The axis starts at the midpoint of the shoulder seam (shoulder to armpit); `side` is -1 for the image-left
@@ -123,19 +130,23 @@ def _top(*, long_sleeves: bool, colour: tuple[int, int, int], pattern: str) -> S
     polygon = [neck_l, sh_l, up_l, lo_l, ap_l, hem_l, hem_r, ap_r, lo_r, up_r, sh_r, neck_r]
     polygon += [(float(x), float(y)) for x, y in neckline[1:-1]]
     anchors = {
-        "shoulder_l": sh_l, "shoulder_r": sh_r, "armpit_l": ap_l, "armpit_r": ap_r,
-        "hem_l": hem_l, "hem_r": hem_r, "cuff_l": cuff_l, "cuff_r": cuff_r,
+        "shoulder_l": sh_l,
+        "shoulder_r": sh_r,
+        "armpit_l": ap_l,
+        "armpit_r": ap_r,
+        "hem_l": hem_l,
+        "hem_r": hem_r,
+        "cuff_l": cuff_l,
+        "cuff_r": cuff_r,
     }
-    return _finish(size=size, polygon=polygon, colour=colour, pattern=pattern, category=Category.TOPS,
-                   anchors=anchors)
+    return _finish(size=size, polygon=polygon, colour=colour, pattern=pattern, category=Category.TOPS, anchors=anchors)
 
 
 def synthetic_tshirt(*, colour: tuple[int, int, int] = (200, 40, 50), pattern: str = "plain") -> SyntheticGarment:
     return _top(long_sleeves=False, colour=colour, pattern=pattern)
 
 
-def synthetic_long_sleeve(*, colour: tuple[int, int, int] = (40, 110, 70), pattern: str = "plain"
-                          ) -> SyntheticGarment:
+def synthetic_long_sleeve(*, colour: tuple[int, int, int] = (40, 110, 70), pattern: str = "plain") -> SyntheticGarment:
     return _top(long_sleeves=True, colour=colour, pattern=pattern)
 
 
@@ -145,10 +156,18 @@ def synthetic_trousers(*, colour: tuple[int, int, int] = (45, 70, 130), pattern:
     hem_lo, hem_li = (162.0, 660.0), (236.0, 660.0)
     hem_ri, hem_ro = (264.0, 660.0), (338.0, 660.0)
     polygon = [waist_l, (138.0, 150.0), hem_lo, hem_li, crotch, hem_ri, hem_ro, (362.0, 150.0), waist_r]
-    anchors = {"waist_l": waist_l, "waist_r": waist_r, "crotch": crotch,
-               "hem_l": hem_lo, "hem_l_inner": hem_li, "hem_r_inner": hem_ri, "hem_r": hem_ro}
-    return _finish(size=(500, 700), polygon=polygon, colour=colour, pattern=pattern, category=Category.BOTTOMS,
-                   anchors=anchors)
+    anchors = {
+        "waist_l": waist_l,
+        "waist_r": waist_r,
+        "crotch": crotch,
+        "hem_l": hem_lo,
+        "hem_l_inner": hem_li,
+        "hem_r_inner": hem_ri,
+        "hem_r": hem_ro,
+    }
+    return _finish(
+        size=(500, 700), polygon=polygon, colour=colour, pattern=pattern, category=Category.BOTTOMS, anchors=anchors
+    )
 
 
 def synthetic_skirt(*, colour: tuple[int, int, int] = (190, 120, 40), pattern: str = "plain") -> SyntheticGarment:
@@ -156,8 +175,14 @@ def synthetic_skirt(*, colour: tuple[int, int, int] = (190, 120, 40), pattern: s
     waist_l, waist_r = (170.0, 40.0), (330.0, 40.0)
     hem_l, hem_r = (100.0, 290.0), (400.0, 290.0)
     anchors = {"waist_l": waist_l, "waist_r": waist_r, "hem_l": hem_l, "hem_r": hem_r}
-    return _finish(size=(500, 330), polygon=[waist_l, hem_l, hem_r, waist_r], colour=colour, pattern=pattern,
-                   category=Category.BOTTOMS, anchors=anchors)
+    return _finish(
+        size=(500, 330),
+        polygon=[waist_l, hem_l, hem_r, waist_r],
+        colour=colour,
+        pattern=pattern,
+        category=Category.BOTTOMS,
+        anchors=anchors,
+    )
 
 
 def synthetic_dress(*, colour: tuple[int, int, int] = (120, 50, 140), pattern: str = "plain") -> SyntheticGarment:
@@ -168,28 +193,69 @@ def synthetic_dress(*, colour: tuple[int, int, int] = (120, 50, 140), pattern: s
     hem_l, hem_r = (120.0, 800.0), (480.0, 800.0)
     # Each strap's outer edge runs into an armhole that scoops in before the armpit.
     polygon = [
-        (244.0, 60.0), strap_l, (232.0, 140.0), ap_l, waist_l, hem_l, hem_r, waist_r, ap_r, (368.0, 140.0),
-        strap_r, (356.0, 60.0), (336.0, 105.0), (300.0, 125.0), (264.0, 105.0),
+        (244.0, 60.0),
+        strap_l,
+        (232.0, 140.0),
+        ap_l,
+        waist_l,
+        hem_l,
+        hem_r,
+        waist_r,
+        ap_r,
+        (368.0, 140.0),
+        strap_r,
+        (356.0, 60.0),
+        (336.0, 105.0),
+        (300.0, 125.0),
+        (264.0, 105.0),
     ]
-    anchors = {"shoulder_l": strap_l, "shoulder_r": strap_r, "armpit_l": ap_l, "armpit_r": ap_r,
-               "hem_l": hem_l, "hem_r": hem_r}
-    return _finish(size=(600, 860), polygon=polygon, colour=colour, pattern=pattern, category=Category.DRESSES,
-                   anchors=anchors)
+    anchors = {
+        "shoulder_l": strap_l,
+        "shoulder_r": strap_r,
+        "armpit_l": ap_l,
+        "armpit_r": ap_r,
+        "hem_l": hem_l,
+        "hem_r": hem_r,
+    }
+    return _finish(
+        size=(600, 860), polygon=polygon, colour=colour, pattern=pattern, category=Category.DRESSES, anchors=anchors
+    )
 
 
 _MANNEQUIN_KEYPOINTS: dict[str, Point] = {
-    "nose": (384, 122), "left_eye_inner": (394, 106), "left_eye": (402, 106), "left_eye_outer": (410, 106),
-    "right_eye_inner": (374, 106), "right_eye": (366, 106), "right_eye_outer": (358, 106),
-    "left_ear": (426, 114), "right_ear": (342, 114), "mouth_left": (397, 142), "mouth_right": (371, 142),
-    "left_shoulder": (474, 236), "right_shoulder": (294, 236),
-    "left_elbow": (508, 372), "right_elbow": (260, 372),
-    "left_wrist": (522, 498), "right_wrist": (246, 498),
-    "left_pinky": (526, 538), "right_pinky": (242, 538), "left_index": (520, 544), "right_index": (248, 544),
-    "left_thumb": (514, 530), "right_thumb": (254, 530),
-    "left_hip": (436, 506), "right_hip": (332, 506),
-    "left_knee": (442, 726), "right_knee": (326, 726),
-    "left_ankle": (446, 930), "right_ankle": (322, 930),
-    "left_heel": (446, 950), "right_heel": (322, 950), "left_foot_index": (462, 972), "right_foot_index": (306, 972),
+    "nose": (384, 122),
+    "left_eye_inner": (394, 106),
+    "left_eye": (402, 106),
+    "left_eye_outer": (410, 106),
+    "right_eye_inner": (374, 106),
+    "right_eye": (366, 106),
+    "right_eye_outer": (358, 106),
+    "left_ear": (426, 114),
+    "right_ear": (342, 114),
+    "mouth_left": (397, 142),
+    "mouth_right": (371, 142),
+    "left_shoulder": (474, 236),
+    "right_shoulder": (294, 236),
+    "left_elbow": (508, 372),
+    "right_elbow": (260, 372),
+    "left_wrist": (522, 498),
+    "right_wrist": (246, 498),
+    "left_pinky": (526, 538),
+    "right_pinky": (242, 538),
+    "left_index": (520, 544),
+    "right_index": (248, 544),
+    "left_thumb": (514, 530),
+    "right_thumb": (254, 530),
+    "left_hip": (436, 506),
+    "right_hip": (332, 506),
+    "left_knee": (442, 726),
+    "right_knee": (326, 726),
+    "left_ankle": (446, 930),
+    "right_ankle": (322, 930),
+    "left_heel": (446, 950),
+    "right_heel": (322, 950),
+    "left_foot_index": (462, 972),
+    "right_foot_index": (306, 972),
 }
 
 
@@ -203,8 +269,9 @@ def _limb(canvas: np.ndarray, a: Point, b: Point, r_a: float, r_b: float, colour
     cv2.circle(canvas, (round(b[0]), round(b[1])), round(r_b), colour, -1)
 
 
-def synthetic_mannequin(*, background: tuple[int, int, int] = (232, 232, 236), forearm_across: bool = False
-                        ) -> Mannequin:
+def synthetic_mannequin(
+    *, background: tuple[int, int, int] = (232, 232, 236), forearm_across: bool = False
+) -> Mannequin:
     """A 768 x 1024 front-facing figure: skin-coloured head and limbs, a blue-grey top, dark trousers.
 
     With `forearm_across`, the image-left forearm rests across the belly, in front of the top.
@@ -212,15 +279,24 @@ def synthetic_mannequin(*, background: tuple[int, int, int] = (232, 232, 236), f
     height, width = 1024, 768
     kp = dict(_MANNEQUIN_KEYPOINTS)
     if forearm_across:
-        kp.update({"right_wrist": (420, 440), "right_index": (462, 444), "right_pinky": (456, 452),
-                   "right_thumb": (450, 430)})
+        kp.update(
+            {"right_wrist": (420, 440), "right_index": (462, 444), "right_pinky": (456, 452), "right_thumb": (450, 430)}
+        )
     skin, top, trousers, shoes = (222, 178, 146), (92, 112, 160), (58, 58, 70), (30, 30, 30)
     image = np.empty((height, width, 3), np.uint8)
     image[:] = background
     layers = {name: np.zeros((height, width, 3), np.uint8) for name in ("head", "arms", "torso", "legs", "feet")}
     white = (255, 255, 255)
-    torso_poly = [(282.0, 226.0), (486.0, 226.0), (470.0, 300.0), (452.0, 420.0), (470.0, 530.0),
-                  (298.0, 530.0), (316.0, 420.0), (298.0, 300.0)]
+    torso_poly = [
+        (282.0, 226.0),
+        (486.0, 226.0),
+        (470.0, 300.0),
+        (452.0, 420.0),
+        (470.0, 530.0),
+        (298.0, 530.0),
+        (316.0, 420.0),
+        (298.0, 300.0),
+    ]
     _fill(layers["torso"], torso_poly, white)
     for side in ("left", "right"):
         _limb(layers["legs"], kp[f"{side}_hip"], kp[f"{side}_knee"], 46, 34, white)
@@ -245,8 +321,15 @@ def synthetic_mannequin(*, background: tuple[int, int, int] = (232, 232, 236), f
     torso = masks["torso"] & ~masks["arms"]
     legs = masks["legs"] & ~masks["arms"]
     legs[: int(kp["left_hip"][1])] = False
-    legs[int(kp["left_ankle"][1]):] = False
+    legs[int(kp["left_ankle"][1]) :] = False
     face = np.zeros((height, width), np.uint8)
     cv2.ellipse(face, (384, 118), (46, 60), 0, 0, 360, 255, -1)
-    return Mannequin(image=image, mask=body.astype(np.float32), keypoints=keypoints, face=face > 0, torso=torso,
-                     legs=legs, regions=masks)
+    return Mannequin(
+        image=image,
+        mask=body.astype(np.float32),
+        keypoints=keypoints,
+        face=face > 0,
+        torso=torso,
+        legs=legs,
+        regions=masks,
+    )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from generations.engines.base import Category, EngineError, EngineErrorCode
+from engines.base import Category, EngineError, EngineErrorCode
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,9 @@ class TopAnchors:
     sleeve_r: Sleeve | None
 
     def as_dict(self) -> dict[str, tuple[float, float]]:
-        points = {name: getattr(self, name) for name in
-                  ("shoulder_l", "shoulder_r", "armpit_l", "armpit_r", "hem_l", "hem_r")}
+        points = {
+            name: getattr(self, name) for name in ("shoulder_l", "shoulder_r", "armpit_l", "armpit_r", "hem_l", "hem_r")
+        }
         for name, sleeve in (("cuff_l", self.sleeve_l), ("cuff_r", self.sleeve_r)):
             if sleeve is not None:
                 points[name] = sleeve.cuff
@@ -98,10 +99,14 @@ def _outline(mask: np.ndarray) -> _Outline:
     hull = np.sort(cv2.convexHull(contour, returnPoints=False).ravel())
     raw = cv2.convexityDefects(contour, hull.reshape(-1, 1)) if len(hull) > 3 else None
     points = contour.reshape(-1, 2)
-    defects = [] if raw is None else [
-        (points[s].astype(float), points[e].astype(float), points[f].astype(float), d / 256.0)
-        for s, e, f, d in raw.reshape(-1, 4)
-    ]
+    defects = (
+        []
+        if raw is None
+        else [
+            (points[s].astype(float), points[e].astype(float), points[f].astype(float), d / 256.0)
+            for s, e, f, d in raw.reshape(-1, 4)
+        ]
+    )
     indices = [] if raw is None else [(int(s), int(e), int(f)) for s, e, f, _ in raw.reshape(-1, 4)]
     x, y, w, h = cv2.boundingRect(contour)
     return _Outline(contour=points, defects=defects, indices=indices, box=(x, y, x + w - 1, y + h - 1))
@@ -188,10 +193,10 @@ def _top_side(mask: np.ndarray, outline: _Outline, *, side: int) -> tuple[np.nda
     width, height = outline.width, outline.height
     quarter = mask.copy()
     if side < 0:
-        quarter[:, outline.centre_x + 1:] = False
+        quarter[:, outline.centre_x + 1 :] = False
     else:
-        quarter[:, :outline.centre_x] = False
-    quarter[int(y0 + 0.6 * height):] = False
+        quarter[:, : outline.centre_x] = False
+    quarter[int(y0 + 0.6 * height) :] = False
     sleeve_defect: tuple[float, np.ndarray, np.ndarray] | None = None
     armhole_defect: tuple[np.ndarray, np.ndarray] | None = None
     outline_q = _outline(quarter)
@@ -238,17 +243,24 @@ def top_anchors(*, mask: np.ndarray) -> TopAnchors:
     top = int(max(armpit_l[1], armpit_r[1])) + 1
     left, right, y = _lowest_full_run(mask, x=int((armpit_l[0] + armpit_r[0]) / 2), top=top)
     return TopAnchors(
-        shoulder_l=shoulder_l, shoulder_r=shoulder_r, armpit_l=armpit_l, armpit_r=armpit_r,
-        hem_l=np.array([float(left), float(y)]), hem_r=np.array([float(right), float(y)]),
-        sleeve_l=sleeve_l, sleeve_r=sleeve_r,
+        shoulder_l=shoulder_l,
+        shoulder_r=shoulder_r,
+        armpit_l=armpit_l,
+        armpit_r=armpit_r,
+        hem_l=np.array([float(left), float(y)]),
+        hem_r=np.array([float(right), float(y)]),
+        sleeve_l=sleeve_l,
+        sleeve_r=sleeve_r,
     )
 
 
 def _crotch(outline: _Outline) -> np.ndarray | None:
     y0 = outline.box[1]
     candidates = [
-        (depth, far) for _, _, far, depth in outline.defects
-        if abs(far[0] - outline.centre_x) < 0.15 * outline.width and far[1] > y0 + 0.15 * outline.height
+        (depth, far)
+        for _, _, far, depth in outline.defects
+        if abs(far[0] - outline.centre_x) < 0.15 * outline.width
+        and far[1] > y0 + 0.15 * outline.height
         and depth > 0.1 * outline.height
     ]
     return max(candidates, key=lambda c: c[0])[1] if candidates else None
@@ -295,21 +307,34 @@ def bottom_anchors(*, mask: np.ndarray) -> BottomAnchors:
         crotch = _refine_crotch(mask, crotch, y1)
     if crotch is None:
         left, right, y = _lowest_full_run(mask, x=outline.centre_x, top=y0)
-        return BottomAnchors(waist_l=waist_l, waist_r=waist_r, hem_l=np.array([float(left), float(y)]),
-                             hem_r=np.array([float(right), float(y)]), crotch=None, hem_l_inner=None,
-                             hem_r_inner=None)
+        return BottomAnchors(
+            waist_l=waist_l,
+            waist_r=waist_r,
+            hem_l=np.array([float(left), float(y)]),
+            hem_r=np.array([float(right), float(y)]),
+            crotch=None,
+            hem_l_inner=None,
+            hem_r_inner=None,
+        )
     split = int(crotch[0])
     legs = []
     for part, offset in ((mask[:, :split], 0), (mask[:, split:], split)):
-        xs = np.nonzero(part[int(crotch[1]):])[1]
+        xs = np.nonzero(part[int(crotch[1]) :])[1]
         if xs.size == 0:
             raise EngineError(EngineErrorCode.PRODUCT_IMAGE_INVALID, "A trouser leg is missing.", retryable=False)
         middle = int(np.median(xs))
         left, right, y = _lowest_full_run(part, x=middle, top=int(crotch[1]) + 1)
         legs.append((np.array([float(left + offset), float(y)]), np.array([float(right + offset), float(y)])))
     (hem_l, hem_l_inner), (hem_r_inner, hem_r) = legs
-    return BottomAnchors(waist_l=waist_l, waist_r=waist_r, hem_l=hem_l, hem_r=hem_r, crotch=crotch,
-                         hem_l_inner=hem_l_inner, hem_r_inner=hem_r_inner)
+    return BottomAnchors(
+        waist_l=waist_l,
+        waist_r=waist_r,
+        hem_l=hem_l,
+        hem_r=hem_r,
+        crotch=crotch,
+        hem_l_inner=hem_l_inner,
+        hem_r_inner=hem_r_inner,
+    )
 
 
 def category_from_shape(*, mask: np.ndarray) -> Category:
@@ -318,7 +343,8 @@ def category_from_shape(*, mask: np.ndarray) -> Category:
     if _crotch(outline) is not None:
         return Category.BOTTOMS
     has_armpits = any(
-        d > 0.03 * outline.width and abs(f[0] - outline.centre_x) > 0.1 * outline.width
+        d > 0.03 * outline.width
+        and abs(f[0] - outline.centre_x) > 0.1 * outline.width
         and f[1] < outline.box[1] + 0.5 * outline.height
         for _, _, f, d in outline.defects
     )

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from generations.engines.base import EngineError, EngineErrorCode
-from generations.engines.local.pose import PersonPose
+from engines.base import EngineError, EngineErrorCode
+from engines.local.pose import PersonPose
 
 VISIBLE = 0.5
 # Body mask pixels this far (in shoulder widths) outside the segmentation may still receive garment: clothes sit
@@ -64,8 +64,9 @@ class Body:
     def depth_of(self, point: np.ndarray) -> float:
         return float(np.dot(point - self.shoulder_mid, self.down))
 
-    def extents(self, centre: np.ndarray, *, reach: float, direction: np.ndarray | None = None,
-                limbs: bool = False) -> tuple[float, float]:
+    def extents(
+        self, centre: np.ndarray, *, reach: float, direction: np.ndarray | None = None, limbs: bool = False
+    ) -> tuple[float, float]:
         """How far the trunk (or, with limbs, the whole body) reaches on each side of `centre`, up to `reach`.
 
         Measured along `across` unless another direction is given. On the trunk the far side of a gap still
@@ -84,7 +85,7 @@ class Body:
             hit[inside] = source[ys[inside], xs[inside]]
             gaps = np.flatnonzero(~hit)
             if limbs and gaps.size:
-                hit[gaps[0]:] = False
+                hit[gaps[0] :] = False
             result.append(float(steps[hit].max()) if hit.any() else 0.0)
         return result[0], result[1]
 
@@ -106,13 +107,24 @@ def hang_zone(*, body: Body, start: float, end: float) -> np.ndarray:
 
 def _limb(pose: PersonPose, side: str, names: tuple[str, str, str]) -> Limb:
     root, middle, end = (pose.point(f"{side}_{n}") for n in names)
-    return Limb(root=root, middle=middle, end=end, middle_visible=pose.visible(f"{side}_{names[1]}", threshold=VISIBLE),
-                end_visible=pose.visible(f"{side}_{names[2]}", threshold=VISIBLE))
+    return Limb(
+        root=root,
+        middle=middle,
+        end=end,
+        middle_visible=pose.visible(f"{side}_{names[1]}", threshold=VISIBLE),
+        end_visible=pose.visible(f"{side}_{names[2]}", threshold=VISIBLE),
+    )
 
 
 def _capsule(mask: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float) -> None:
-    cv2.line(mask, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])), 255, max(1, round(2 * radius)),
-             lineType=cv2.LINE_8)
+    cv2.line(
+        mask,
+        (round(a[0]), round(a[1])),
+        (round(b[0]), round(b[1])),
+        255,
+        max(1, round(2 * radius)),
+        lineType=cv2.LINE_8,
+    )
 
 
 def hand_centre(*, limb: Limb, pose: PersonPose, side: str) -> np.ndarray:
@@ -125,17 +137,20 @@ def body_from_pose(*, pose: PersonPose) -> Body:
     relative to them."""
     height, width = pose.mask.shape
     if not (pose.visible("left_shoulder", threshold=VISIBLE) and pose.visible("right_shoulder", threshold=VISIBLE)):
-        raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED, "The person's shoulders are not visible.",
-                          retryable=False)
+        raise EngineError(
+            EngineErrorCode.PERSON_NOT_DETECTED, "The person's shoulders are not visible.", retryable=False
+        )
     # Facing the camera, the person's left shoulder is on the image's right.
-    left, right = ("right", "left") if pose.point("left_shoulder")[0] > pose.point("right_shoulder")[0] else (
-        "left", "right")
+    left, right = (
+        ("right", "left") if pose.point("left_shoulder")[0] > pose.point("right_shoulder")[0] else ("left", "right")
+    )
     shoulder_l, shoulder_r = pose.point(f"{left}_shoulder"), pose.point(f"{right}_shoulder")
     hip_l, hip_r = pose.point(f"{left}_hip"), pose.point(f"{right}_hip")
     shoulder_width = float(np.linalg.norm(shoulder_r - shoulder_l))
     if shoulder_width < 8:
-        raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED, "The person is too small or seen side-on.",
-                          retryable=False)
+        raise EngineError(
+            EngineErrorCode.PERSON_NOT_DETECTED, "The person is too small or seen side-on.", retryable=False
+        )
     across = (shoulder_r - shoulder_l) / shoulder_width
     perpendicular = np.array([-across[1], across[0]])
     down = (hip_l + hip_r) / 2 - (shoulder_l + shoulder_r) / 2
@@ -155,8 +170,21 @@ def body_from_pose(*, pose: PersonPose) -> Body:
         _capsule(arms, arm.middle, arm.end, 0.13 * shoulder_width)
         _capsule(arms, arm.end, hand_centre(limb=arm, pose=pose, side=side), 0.14 * shoulder_width)
     return Body(
-        size=(width, height), shoulder_l=shoulder_l, shoulder_r=shoulder_r, hip_l=hip_l, hip_r=hip_r,
-        arm_l=arm_l, arm_r=arm_r, leg_l=leg_l, leg_r=leg_r, width=shoulder_width, torso=torso, across=across,
-        down=down, hips_visible=min(pose.keypoints[f"{s}_hip"].visibility for s in (left, right)) >= VISIBLE,
-        sides=(left, right), mask=mask, trunk=mask & (arms == 0),
+        size=(width, height),
+        shoulder_l=shoulder_l,
+        shoulder_r=shoulder_r,
+        hip_l=hip_l,
+        hip_r=hip_r,
+        arm_l=arm_l,
+        arm_r=arm_r,
+        leg_l=leg_l,
+        leg_r=leg_r,
+        width=shoulder_width,
+        torso=torso,
+        across=across,
+        down=down,
+        hips_visible=min(pose.keypoints[f"{s}_hip"].visibility for s in (left, right)) >= VISIBLE,
+        sides=(left, right),
+        mask=mask,
+        trunk=mask & (arms == 0),
     )

@@ -11,7 +11,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from generations.engines.local.pose import POSE_INPUT_LONG_SIDE, PoseEstimator, shared_pose_estimator
+from engines.local.pose import POSE_INPUT_LONG_SIDE, PoseEstimator, shared_pose_estimator
 
 Box = tuple[int, int, int, int]
 
@@ -20,8 +20,9 @@ _MARGIN = 0.06
 _VISIBLE = 0.5
 
 
-def _centred(*, width: int, height: int, aspect: float, centre: tuple[float, float]) -> tuple[float, float, float,
-                                                                                             float]:
+def _centred(
+    *, width: int, height: int, aspect: float, centre: tuple[float, float]
+) -> tuple[float, float, float, float]:
     """The largest box of the aspect (width / height) inside the image, centred as near `centre` as it fits."""
     box_w, box_h = (height * aspect, float(height)) if width >= height * aspect else (float(width), width / aspect)
     left = min(max(centre[0] - box_w / 2, 0.0), width - box_w)
@@ -46,8 +47,13 @@ def _person_box(small: np.ndarray, estimator: PoseEstimator) -> tuple[float, flo
     return float(x0), float(y0), float(x1), float(y1)
 
 
-def person_crop_box(*, image: Image.Image | None = None, image_bytes: bytes | None = None,
-                    aspect: tuple[int, int] = (4, 5), estimator: PoseEstimator | None = None) -> Box:
+def person_crop_box(
+    *,
+    image: Image.Image | None = None,
+    image_bytes: bytes | None = None,
+    aspect: tuple[int, int] = (4, 5),
+    estimator: PoseEstimator | None = None,
+) -> Box:
     """(left, top, right, bottom) of a crop with the given aspect that contains the person when it can."""
     if (image is None) == (image_bytes is None):
         raise ValueError("pass exactly one of image or image_bytes")
@@ -59,8 +65,9 @@ def person_crop_box(*, image: Image.Image | None = None, image_bytes: bytes | No
     scale = min(1.0, POSE_INPUT_LONG_SIDE / max(width, height))
     small = image.convert("RGB")
     if scale < 1.0:
-        small = small.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR,
-                             reducing_gap=2.0)
+        small = small.resize(
+            (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR, reducing_gap=2.0
+        )
     found = _person_box(np.asarray(small), estimator or shared_pose_estimator())
     if found is None:
         left, top, box_w, box_h = _centred(width=width, height=height, aspect=ratio, centre=(width / 2, height / 2))
@@ -72,8 +79,9 @@ def person_crop_box(*, image: Image.Image | None = None, image_bytes: bytes | No
         box_w, box_h = (need_h * ratio, need_h) if need_w < need_h * ratio else (need_w, need_w / ratio)
         if box_w > width or box_h > height:
             # The person does not fit at this aspect: the largest box there is, centred on the person.
-            left, top, box_w, box_h = _centred(width=width, height=height, aspect=ratio,
-                                               centre=((x0 + x1) / 2, (y0 + y1) / 2))
+            left, top, box_w, box_h = _centred(
+                width=width, height=height, aspect=ratio, centre=((x0 + x1) / 2, (y0 + y1) / 2)
+            )
         else:
             left = min(max((x0 + x1) / 2 - box_w / 2, 0.0), width - box_w)
             top = min(max((y0 + y1) / 2 - box_h / 2, 0.0), height - box_h)

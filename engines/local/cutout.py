@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from generations.engines.base import EngineError, EngineErrorCode
+from engines.base import EngineError, EngineErrorCode
 
 WORK_LONG_SIDE = 640
 _GRABCUT_LONG_SIDE = 240
@@ -71,10 +71,14 @@ def _plausible(mask: np.ndarray) -> bool:
 
 def _border(image: np.ndarray) -> np.ndarray:
     band = max(2, round(min(image.shape[:2]) * 0.02))
-    return np.concatenate([
-        image[:band].reshape(-1, 3), image[-band:].reshape(-1, 3),
-        image[:, :band].reshape(-1, 3), image[:, -band:].reshape(-1, 3),
-    ])
+    return np.concatenate(
+        [
+            image[:band].reshape(-1, 3),
+            image[-band:].reshape(-1, 3),
+            image[:, :band].reshape(-1, 3),
+            image[:, -band:].reshape(-1, 3),
+        ]
+    )
 
 
 def _plain_background(lab: np.ndarray) -> np.ndarray | None:
@@ -106,8 +110,7 @@ def _closed_outline(foreground: np.ndarray) -> np.ndarray:
 def _grabcut(rgb: np.ndarray) -> np.ndarray:
     height, width = rgb.shape[:2]
     scale = min(1.0, _GRABCUT_LONG_SIDE / max(height, width))
-    small = cv2.resize(rgb, (max(8, round(width * scale)), max(8, round(height * scale))),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(rgb, (max(8, round(width * scale)), max(8, round(height * scale))), interpolation=cv2.INTER_AREA)
     seeds = np.full(small.shape[:2], cv2.GC_PR_FGD, np.uint8)
     band = max(2, round(min(small.shape[:2]) * 0.03))
     seeds[:band], seeds[-band:], seeds[:, :band], seeds[:, -band:] = (cv2.GC_BGD,) * 4

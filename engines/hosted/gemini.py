@@ -1,31 +1,25 @@
 """Google Gemini image editing as a try-on engine, through ``google-genai`` (Gemini Developer API).
 
-The helpers at the bottom (image sniffing, HTTP options, exception mapping) are shared with ``vertex.py``,
-which talks to Google through the same SDK.
+The SDK pieces shared with ``vertex.py`` (HTTP options, exception mapping) live in ``engines/hosted/google.py``.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import time
 from dataclasses import dataclass
-from io import BytesIO
 
-from django.conf import settings
 from google import genai
-from google.auth import exceptions as auth_exceptions
-from google.genai import errors as genai_errors
 from google.genai import types
-from PIL import Image, UnidentifiedImageError
 
-from generations.engines.base import Category, EngineError, EngineErrorCode, TryOnRequest, TryOnResult
+from engines.base import Category, EngineError, EngineErrorCode, TryOnRequest, TryOnResult
+from engines.hosted.common import DEFAULT_TIMEOUT_SECONDS, inspect_image
+from engines.hosted.google import GOOGLE_EXCEPTIONS, enum_name, http_options, map_google_exception
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "gemini-2.5-flash-image"
-DEFAULT_TIMEOUT_SECONDS = 60.0
 # More reference photos rarely help the edit but every one is billed as input tokens.
 MAX_GARMENT_IMAGES = 3
 _TITLE_CHARS = 200
@@ -79,20 +73,11 @@ _PLACEMENT = {
 
 
 @dataclass(frozen=True)
-class _Config:
-    api_key: str
-    model: str
-    timeout_seconds: float
-    base_url: str
-
-
-def _config() -> _Config:
-    return _Config(
-        api_key=str(getattr(settings, "TRYON_GEMINI_API_KEY", "") or "").strip(),
-        model=str(getattr(settings, "TRYON_GEMINI_MODEL", "") or DEFAULT_MODEL),
-        timeout_seconds=hosted_timeout_seconds(),
-        base_url=str(getattr(settings, "TRYON_GEMINI_BASE_URL", "") or ""),
-    )
+class GeminiConfig:
+    api_key: str = ""
+    model: str = DEFAULT_MODEL
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    base_url: str = ""
 
 
 class GeminiEngine:
@@ -100,12 +85,15 @@ class GeminiEngine:
 
     name = "gemini"
 
+    def __init__(self, config: GeminiConfig | None = None) -> None:
+        self.config = config or GeminiConfig()
+
     @property
     def version(self) -> str:
-        return _config().model
+        return self.config.model
 
     def run(self, request: TryOnRequest) -> TryOnResult:
-        config = _config()
+        config = self.config
         if not config.api_key:
             raise EngineError(
                 EngineErrorCode.ENGINE_ERROR,
@@ -221,39 +209,6 @@ def _extract_image(response: types.GenerateContentResponse) -> tuple[bytes, str,
     )
 
 
-# Helpers shared with vertex.py.
-
-
-def hosted_timeout_seconds() -> float:
-    """Per-request limit for hosted engines; keep it below the task soft time limit so a retry is possible."""
-    value = getattr(settings, "TRYON_HOSTED_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
-    return float(value) if value else DEFAULT_TIMEOUT_SECONDS
-
-
-def http_options(*, base_url: str, timeout_seconds: float) -> types.HttpOptions:
-    return types.HttpOptions(
-        base_url=base_url or None,
-        timeout=max(1, int(timeout_seconds * 1000)),
-        # One attempt only: retries belong to the task queue, which backs off and caps attempts per generation.
-        retry_options=types.HttpRetryOptions(attempts=1),
-    )
-
-
-def inspect_image(data: bytes, *, code: EngineErrorCode) -> tuple[str, tuple[int, int]]:
-    """MIME type and size read from the image header (no full decode); raises EngineError(code) if unreadable."""
-    try:
-        with Image.open(BytesIO(data)) as image:
-            # Pillow names JPEGs with an embedded second picture (common from phones) "MPO"; on the wire it is JPEG.
-            image_format = "JPEG" if image.format == "MPO" else image.format or ""
-            mime_type = Image.MIME.get(image_format, "")
-            size = image.size
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
-        raise EngineError(code, "The image could not be read.") from exc
-    if not mime_type:
-        raise EngineError(code, "The image format is not supported.")
-    return mime_type, size
-
-
 def nearest_aspect_ratio(size: tuple[int, int]) -> str:
     width, height = size
     target = width / height if height else 1.0
@@ -263,69 +218,3 @@ def nearest_aspect_ratio(size: tuple[int, int]) -> str:
         return abs(w / h - target)
 
     return min(_ASPECT_RATIOS, key=distance)
-
-
-def enum_name(value: object) -> str:
-    return str(getattr(value, "value", value))
-
-
-def _transport_error_classes() -> tuple[type[Exception], ...]:
-    # google-genai sends through httpx2 (3.x) or httpx (older releases); either may be what raised.
-    classes: list[type[Exception]] = [auth_exceptions.TransportError]
-    for module_name in ("httpx2", "httpx"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        classes.append(module.TransportError)
-    return tuple(classes)
-
-
-_TRANSPORT_ERRORS = _transport_error_classes()
-# What a call through google-genai can raise for reasons outside this code: HTTP errors, network errors, and
-# the SDK's ValueError/RuntimeError for configuration it cannot resolve (project, credentials, token).
-GOOGLE_EXCEPTIONS: tuple[type[Exception], ...] = (
-    genai_errors.APIError,
-    auth_exceptions.GoogleAuthError,
-    ValueError,
-    RuntimeError,
-    *_TRANSPORT_ERRORS,
-)
-_RETRYABLE_STATUSES = frozenset({408, 429, 499})
-_SAFETY_WORDS = re.compile(r"safety|responsible ai|usage guidelines|prohibited|sensitive", re.IGNORECASE)
-
-
-def map_google_exception(exc: Exception, *, provider: str) -> EngineError:
-    """Translate what google-genai / google-auth raise into the engine error contract."""
-    if isinstance(exc, EngineError):
-        return exc
-    if isinstance(exc, genai_errors.APIError):
-        code = int(exc.code or 0)
-        status = exc.status or ""
-        detail = _short(exc.message or "")
-        message = f"{provider} API returned HTTP {code} {status}: {detail}".rstrip(": ")
-        if code in _RETRYABLE_STATUSES or code >= 500:
-            return EngineError(EngineErrorCode.ENGINE_ERROR, message, retryable=True)
-        if code == 400 and _SAFETY_WORDS.search(detail):
-            return EngineError(EngineErrorCode.CONTENT_REJECTED, f"{provider} refused the request: {detail}")
-        if code in (401, 403):
-            return EngineError(EngineErrorCode.ENGINE_ERROR, f"{provider} rejected the credentials: {message}")
-        return EngineError(EngineErrorCode.ENGINE_ERROR, message)
-    if isinstance(exc, _TRANSPORT_ERRORS):
-        kind = "timed out" if "timeout" in type(exc).__name__.lower() else "failed to connect"
-        return EngineError(EngineErrorCode.ENGINE_ERROR, f"{provider} request {kind}.", retryable=True)
-    if isinstance(exc, auth_exceptions.DefaultCredentialsError):
-        return EngineError(
-            EngineErrorCode.ENGINE_ERROR,
-            f"{provider} credentials are not configured (GOOGLE_APPLICATION_CREDENTIALS).",
-        )
-    if isinstance(exc, auth_exceptions.GoogleAuthError):
-        return EngineError(EngineErrorCode.ENGINE_ERROR, f"{provider} credentials were refused: {_short(str(exc))}")
-    # The SDK's ValueError/RuntimeError: configuration it could not resolve; retrying will not fix it.
-    logger.warning("%s request could not be made: %s", provider, type(exc).__name__)
-    return EngineError(EngineErrorCode.ENGINE_ERROR, f"{provider} is not usable as configured: {_short(str(exc))}")
-
-
-def _short(text: str, limit: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
-from django.conf import settings
 
-from generations.engines.base import Category, EngineError, EngineErrorCode, TryOnRequest, TryOnResult
-from generations.engines.gemini import hosted_timeout_seconds, inspect_image
+from engines.base import Category, EngineError, EngineErrorCode, TryOnRequest, TryOnResult
+from engines.hosted.common import DEFAULT_TIMEOUT_SECONDS, data_url, inspect_image, short
 
 logger = logging.getLogger(__name__)
 
@@ -46,23 +45,28 @@ _TERMINAL_API_ERRORS = frozenset({"OutOfCredits"})
 _RETRYABLE_RUNTIME_ERRORS = frozenset({"PipelineError", "3rdPartyProviderError", "InternalServerError"})
 
 
+class OutputFetchError(Exception):
+    """Raised by a config's `fetch_output` when a result URL cannot be downloaded."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def _no_download(url: str) -> bytes:
+    raise OutputFetchError("no downloader is configured for URL outputs", retryable=False)
+
+
 @dataclass(frozen=True)
-class _Config:
-    api_key: str
-    base_url: str
-    model: str
-    mode: str
-    timeout_seconds: float
-
-
-def _config() -> _Config:
-    return _Config(
-        api_key=str(getattr(settings, "TRYON_FASHN_API_KEY", "") or "").strip(),
-        base_url=str(getattr(settings, "TRYON_FASHN_BASE_URL", "") or DEFAULT_BASE_URL).rstrip("/"),
-        model=str(getattr(settings, "TRYON_FASHN_MODEL", "") or DEFAULT_MODEL),
-        mode=str(getattr(settings, "TRYON_FASHN_MODE", "") or DEFAULT_MODE),
-        timeout_seconds=hosted_timeout_seconds(),
-    )
+class FashnConfig:
+    api_key: str = ""
+    base_url: str = DEFAULT_BASE_URL
+    model: str = DEFAULT_MODEL
+    mode: str = DEFAULT_MODE
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    # Downloads a result URL (an account or model ignoring ``return_base64``). The server passes its one safe
+    # fetcher here; the engine itself makes no request outside the configured FASHN host.
+    fetch_output: Callable[[str], bytes] = _no_download
 
 
 class FashnEngine:
@@ -72,21 +76,23 @@ class FashnEngine:
 
     def __init__(
         self,
+        config: FashnConfig | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         poll_interval: float = POLL_INTERVAL_SECONDS,
     ) -> None:
+        self.config = config or FashnConfig()
         self._sleep = sleep
         self._clock = clock
         self._poll_interval = poll_interval
 
     @property
     def version(self) -> str:
-        return _config().model
+        return self.config.model
 
     def run(self, request: TryOnRequest) -> TryOnResult:
-        config = _config()
+        config = self.config
         if not config.api_key:
             raise EngineError(EngineErrorCode.ENGINE_ERROR, "The FASHN engine is not configured (TRYON_FASHN_API_KEY).")
         if not request.garment_images:
@@ -94,9 +100,9 @@ class FashnEngine:
         started = self._clock()
         deadline = started + config.timeout_seconds
         inputs: dict[str, object] = {
-            "model_image": _data_url(request.person_image, code=EngineErrorCode.CUSTOMER_IMAGE_INVALID),
+            "model_image": data_url(request.person_image, code=EngineErrorCode.CUSTOMER_IMAGE_INVALID),
             # The model takes one garment image; the first one is the product's main photo.
-            "garment_image": _data_url(request.garment_images[0], code=EngineErrorCode.PRODUCT_IMAGE_INVALID),
+            "garment_image": data_url(request.garment_images[0], code=EngineErrorCode.PRODUCT_IMAGE_INVALID),
             "category": _CATEGORIES[Category(request.category)],
             "mode": config.mode,
             "output_format": "png",
@@ -110,7 +116,7 @@ class FashnEngine:
             job_id = self._submit(session, config=config, inputs=inputs, deadline=deadline)
             submitted = self._clock()
             payload, polls = self._wait(session, config=config, job_id=job_id, deadline=deadline)
-        image, mime_type = _output_image(payload)
+        image, mime_type = _output_image(payload, fetch=config.fetch_output)
         finished = self._clock()
         logger.info("fashn try-on done", extra={"job_id": job_id, "polls": polls})
         return TryOnResult(
@@ -126,7 +132,9 @@ class FashnEngine:
             diagnostics={"model": config.model, "job_id": job_id, "polls": polls, "mode": config.mode},
         )
 
-    def _submit(self, session: requests.Session, *, config: _Config, inputs: dict[str, object], deadline: float) -> str:
+    def _submit(
+        self, session: requests.Session, *, config: FashnConfig, inputs: dict[str, object], deadline: float
+    ) -> str:
         body = {"model_name": config.model, "inputs": inputs}
         response = self._call(
             session,
@@ -147,7 +155,7 @@ class FashnEngine:
         return job_id
 
     def _wait(
-        self, session: requests.Session, *, config: _Config, job_id: str, deadline: float
+        self, session: requests.Session, *, config: FashnConfig, job_id: str, deadline: float
     ) -> tuple[dict[str, object], int]:
         url = f"{config.base_url}/v1/status/{job_id}"
         polls = 0
@@ -211,11 +219,6 @@ class FashnEngine:
             raise EngineError(EngineErrorCode.ENGINE_ERROR, f"FASHN request failed ({type(exc).__name__}).") from exc
 
 
-def _data_url(data: bytes, *, code: EngineErrorCode) -> str:
-    mime_type, _ = inspect_image(data, code=code)
-    return f"data:{mime_type};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def _json(response: requests.Response) -> dict[str, object]:
     try:
         payload = response.json()
@@ -236,7 +239,7 @@ def _api_error(response: requests.Response) -> EngineError:
     error = body.get("error")
     name = str(error.get("name", "") if isinstance(error, dict) else error or "")
     detail = str(body.get("message") or (error.get("message") if isinstance(error, dict) else "") or "")
-    message = f"FASHN API returned HTTP {response.status_code} {name}: {_short(detail)}".rstrip(": ")
+    message = f"FASHN API returned HTTP {response.status_code} {name}: {short(detail)}".rstrip(": ")
     status = response.status_code
     retryable = (status in (408, 429) or status >= 500) and name not in _TERMINAL_API_ERRORS
     return EngineError(EngineErrorCode.ENGINE_ERROR, message, retryable=retryable)
@@ -248,7 +251,7 @@ def _runtime_error(error: object) -> EngineError:
         name, detail = str(error.get("name", "")), str(error.get("message", ""))
     else:
         name, detail = str(error or ""), ""
-    text = f"{name}: {_short(detail)}".strip(": ") or "unknown error"
+    text = f"{name}: {short(detail)}".strip(": ") or "unknown error"
     lowered = detail.lower()
     mentions_garment = "garment" in lowered or "product" in lowered
     if name == "PoseError":
@@ -269,7 +272,7 @@ def _runtime_error(error: object) -> EngineError:
     return EngineError(EngineErrorCode.ENGINE_ERROR, f"FASHN failed ({text}).")
 
 
-def _output_image(payload: dict[str, object]) -> tuple[bytes, str]:
+def _output_image(payload: dict[str, object], *, fetch: Callable[[str], bytes]) -> tuple[bytes, str]:
     output = payload.get("output")
     first = output[0] if isinstance(output, list) and output else None
     if not isinstance(first, str) or not first:
@@ -283,26 +286,16 @@ def _output_image(payload: dict[str, object]) -> tuple[bytes, str]:
                 EngineErrorCode.ENGINE_ERROR, "FASHN returned a malformed image.", retryable=True
             ) from exc
     else:
-        data = _download(first)
+        data = _download(first, fetch=fetch)
     # The declared type is not trusted: the bytes decide, as everywhere else in the server.
     mime_type, _ = inspect_image(data, code=EngineErrorCode.ENGINE_ERROR)
     return data, mime_type
 
 
-def _download(url: str) -> bytes:
-    """Fallback for a URL output (an account or model ignoring ``return_base64``), through the safe fetcher."""
-    # Imported here: the fetcher is only needed on this rare path.
-    from tryon_project.http_fetch import FetchError, url_fetch
-
+def _download(url: str, *, fetch: Callable[[str], bytes]) -> bytes:
     try:
-        return url_fetch(url=url).content
-    except FetchError as exc:
-        retryable = exc.reason in ("timeout", "connection") or (exc.status or 0) >= 500
+        return fetch(url)
+    except OutputFetchError as exc:
         raise EngineError(
-            EngineErrorCode.ENGINE_ERROR, f"The FASHN result could not be downloaded: {exc}", retryable=retryable
+            EngineErrorCode.ENGINE_ERROR, f"The FASHN result could not be downloaded: {exc}", retryable=exc.retryable
         ) from exc
-
-
-def _short(text: str, limit: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
