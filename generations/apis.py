@@ -96,6 +96,15 @@ def _terminal_wire(generation_id: str) -> dict | None:
         _release_connection()
 
 
+def _first_read(generation_id: str) -> tuple[dict | None, bool]:
+    """The first status read, plus whether later reads may run on other threads. They may not on SQLite: it has
+    no pool to share, and its shared-cache in-memory database refuses other connections' reads while a writer's
+    transaction is open ("database table is locked"); nor inside an open transaction, whose rows only this
+    connection sees."""
+    keep_thread = connection.vendor == "sqlite" or connection.in_atomic_block
+    return _terminal_wire(generation_id), not keep_thread
+
+
 @csrf_exempt
 async def tryon_sync_view(request):
     """Accept like /try-on, then wait without holding a thread: the event loop sleeps between cheap status reads,
@@ -106,10 +115,10 @@ async def tryon_sync_view(request):
     generation_id = response.data["generationId"]
     deadline = time.monotonic() + settings.TRYON_SYNC_WAIT_SECONDS
     delay = 0.1
-    # The first read runs on the request's own thread and connection (it sees what the accept just wrote); the
-    # polls after it share a small pool, so waiting requests do not each hold a database connection.
-    wire = await sync_to_async(_terminal_wire)(generation_id)
-    read = sync_to_async(_terminal_wire, thread_sensitive=False)
+    # The first read runs on the request's own thread and connection (it sees what the accept just wrote); on
+    # PostgreSQL the polls after it share a small pool, so waiting requests do not each hold a database connection.
+    wire, share_pool = await sync_to_async(_first_read)(generation_id)
+    read = sync_to_async(_terminal_wire, thread_sensitive=not share_pool)
     while wire is None and time.monotonic() + delay <= deadline:
         await asyncio.sleep(delay)
         delay = min(1.0, delay * 1.5)
