@@ -3,17 +3,17 @@ body as a string and whose other parts carry the bytes that `fileKey` entries na
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from django.core.files.uploadedfile import UploadedFile
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
 from tryon_project.api.fields import json_unstorable
+from tryon_project.api.json_guard import BoundedJSONParser, json_loads_bounded
 
-BODY_PARSERS = [JSONParser, MultiPartParser]
+BODY_PARSERS = [BoundedJSONParser, MultiPartParser]
 
 
 @dataclass
@@ -43,7 +43,7 @@ def body_parse(*, request: Request) -> ParsedBody:
         if isinstance(raw, UploadedFile):
             raw = raw.read().decode("utf-8", errors="replace")
         try:
-            data = json.loads(raw)
+            data = json_loads_bounded(raw)
         except (ValueError, TypeError) as exc:
             raise ApiError(ErrorCode.MALFORMED_REQUEST, "The 'data' field is not valid JSON.") from exc
         if not isinstance(data, dict):
