@@ -8,12 +8,14 @@ from rest_framework.views import APIView
 
 from accounts.auth import request_account
 from accounts.models import RetentionDays
-from customers.services import customer_image_from_upload
+from customers.models import ImageSource
+from customers.services import customer_image_create
 from tryon_project.api.datetimes import iso_ms
 from tryon_project.api.errors import ApiError, ErrorCode
 from tryon_project.api.fields import parse_bool, parse_customer_id, parse_retention_days
 from tryon_project.api.idempotency import idempotent
 from tryon_project.api.schema import error_responses
+from tryon_project.images import check_file_size
 from tryon_project.storage import blob_signed_url
 
 UploadRequest = inline_serializer(
@@ -55,12 +57,18 @@ class ImageUploadApi(APIView):
             raise ApiError(ErrorCode.FILE_REQUIRED, "A 'file' part is required.")
         customer_key = "customerId" if "customerId" in form else "externalUserId"
         retention_key = "retentionDays" if "retentionDays" in form else "keepForDays"
-        image = customer_image_from_upload(
+        crop = parse_bool(value=form.get("crop"), path="crop", default=True)
+        customer_id = parse_customer_id(value=form.get(customer_key), path=customer_key)
+        retention_days = parse_retention_days(value=form.get(retention_key), path=retention_key)
+        # Refused from the declared size before the part is read into memory.
+        check_file_size(size=upload.size or 0)
+        image = customer_image_create(
             account=request_account(request),
-            upload=upload,
-            crop=parse_bool(value=form.get("crop"), path="crop", default=True),
-            customer_id=parse_customer_id(value=form.get(customer_key), path=customer_key),
-            retention_days=parse_retention_days(value=form.get(retention_key), path=retention_key),
+            data=upload.read(),
+            crop=crop,
+            customer_id=customer_id,
+            retention_days=retention_days,
+            source=ImageSource.UPLOAD,
         )
         signed = blob_signed_url(key=image.storage_key)
         return Response(

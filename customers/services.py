@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
 from customers.crop import person_crop
 from customers.models import BlobDeletion, CustomerImage, ImageSource
-from tryon_project.images import check_file_size, image_normalize
+from tryon_project.images import image_normalize
 from tryon_project.storage import blob_delete, blob_save
 
 logger = logging.getLogger("tryon.customers")
@@ -52,21 +51,6 @@ def customer_image_create(
         # The row is the only reference to the object: do not leave an orphan behind.
         blob_delete(key=key)
         raise
-
-
-def customer_image_from_upload(
-    *, account: Account, upload: UploadedFile, crop: bool, customer_id: str, retention_days: int | None,
-    source: ImageSource = ImageSource.UPLOAD,
-) -> CustomerImage:
-    check_file_size(size=upload.size or 0)
-    return customer_image_create(
-        account=account,
-        data=upload.read(),
-        crop=crop,
-        customer_id=customer_id,
-        retention_days=retention_days,
-        source=source,
-    )
 
 
 def blob_deletions_schedule(*, keys: list[str]) -> None:

@@ -6,7 +6,7 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import request_account
-from customers.tasks import blob_deletions_task
 from generations.models import Generation
 from generations.request_parser import tryon_input_parse
 from generations.selectors import generation_accepted_wire, generation_get, generation_wire
@@ -52,9 +51,8 @@ class TryOnApi(APIView):
     @idempotent
     def post(self, request):
         body = body_parse(request=request)
-        generation = generation_create(
-            account=request_account(request), tryon=tryon_input_parse(data=body.data, body=body), body=body
-        )
+        tryon = tryon_input_parse(data=body.data, body=body)
+        generation = generation_create(account=request_account(request), tryon=tryon)
         return Response(generation_accepted_wire(generation=generation), status=202)
 
 
@@ -123,8 +121,9 @@ async def tryon_sync_view(request):
         await asyncio.sleep(delay)
         delay = min(1.0, delay * 1.5)
         wire = await read(generation_id)
-    final = JsonResponse(wire if wire is not None else response.data, status=200 if wire is not None else 202,
-                         json_dumps_params=COMPACT)
+    final = JsonResponse(
+        wire if wire is not None else response.data, status=200 if wire is not None else 202, json_dumps_params=COMPACT
+    )
     for header in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", REPLAYED_HEADER):
         if response.has_header(header):
             final[header] = response[header]
@@ -159,14 +158,5 @@ class CustomerEraseApi(APIView):
         responses={204: None, **error_responses(401, 404, 429)},
     )
     def delete(self, request, customer_id: str):
-        keys = customer_erase(account=request_account(request), customer_id=customer_id)
-        if keys:
-            transaction.on_commit(lambda: _enqueue_deletions(keys))
+        customer_erase(account=request_account(request), customer_id=customer_id)
         return Response(status=204)
-
-
-def _enqueue_deletions(keys: list[str]) -> None:
-    try:
-        blob_deletions_task.delay(keys)
-    except Exception as exc:  # noqa: BLE001 - the periodic purge deletes what is scheduled if the broker is down
-        logger.warning("could not enqueue storage deletion (the periodic purge will do it): %s", type(exc).__name__)

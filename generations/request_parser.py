@@ -7,10 +7,10 @@ same one `POST /products` uses), and every field's error is reported in one VALI
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
+from dataclasses import replace
 
-from products.inputs import ProductInput, product_input_parse
+from generations.inputs import CustomerImageKind, CustomerImageRef, TryOnInput
+from products.inputs import product_input_parse
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
 from tryon_project.api.fields import parse_bool, parse_customer_id, parse_retention_days
 from tryon_project.api.multipart import ParsedBody
@@ -23,36 +23,14 @@ _MIXED = (
 )
 
 
-class CustomerImageKind(enum.StrEnum):
-    ID = "id"
-    URL = "url"
-    FILE = "fileKey"
-
-
-@dataclass(frozen=True)
-class CustomerImageRef:
-    kind: CustomerImageKind
-    value: str
-    path: str
-
-
-@dataclass(frozen=True)
-class TryOnInput:
-    product: ProductInput
-    customer_image: CustomerImageRef
-    customer_id: str
-    retention_days: int | None
-    use_watermark: bool
-    webhook_url: str
-
-
 class _Details:
     """Collects VALIDATION_FAILED details from independent parts, so one answer lists every offending field."""
 
     def __init__(self) -> None:
         self.details: list[ErrorDetail] = []
 
-    def run(self, parse, *args, **kwargs):
+    def collect(self, parse, *args, **kwargs):
+        """`parse(...)`'s value, or None with its VALIDATION_FAILED details kept; other errors propagate."""
         try:
             return parse(*args, **kwargs)
         except ApiError as exc:
@@ -66,48 +44,55 @@ def tryon_input_parse(*, data: dict, body: ParsedBody) -> TryOnInput:
     for old, new in _MIXED:
         if old in data and new in data:
             raise validation_error(
-                [ErrorDetail(path=new, message=f"'{old}' and '{new}' belong to different versions of the request; "
-                                               "send one of them")]
+                [
+                    ErrorDetail(
+                        path=new,
+                        message=f"'{old}' and '{new}' belong to different versions of the request; send one of them",
+                    )
+                ]
             )
     output = data.get("output")
     if output is not None and not isinstance(output, dict):
         raise validation_error([ErrorDetail(path="output", message="must be an object")])
     output = output or {}
     if "retentionDays" in data and "keepForDays" in output:
-        raise validation_error([ErrorDetail(path="output.keepForDays", message="send retentionDays or "
-                                                                               "output.keepForDays, not both")])
+        raise validation_error(
+            [ErrorDetail(path="output.keepForDays", message="send retentionDays or output.keepForDays, not both")]
+        )
     if "useWatermark" in data and "watermark" in output:
-        raise validation_error([ErrorDetail(path="output.watermark", message="send useWatermark or "
-                                                                             "output.watermark, not both")])
+        raise validation_error(
+            [ErrorDetail(path="output.watermark", message="send useWatermark or output.watermark, not both")]
+        )
 
     collected = _Details()
     customer_key = "customerId" if "customerId" in data else "externalUserId"
-    customer_id = collected.run(parse_customer_id, value=data.get(customer_key), path=customer_key)
+    customer_id = collected.collect(parse_customer_id, value=data.get(customer_key), path=customer_key)
     if "keepForDays" in output:
-        retention = collected.run(parse_retention_days, value=output.get("keepForDays"), path="output.keepForDays")
+        retention = collected.collect(parse_retention_days, value=output.get("keepForDays"), path="output.keepForDays")
     else:
-        retention = collected.run(parse_retention_days, value=data.get("retentionDays"), path="retentionDays")
+        retention = collected.collect(parse_retention_days, value=data.get("retentionDays"), path="retentionDays")
     if "watermark" in output:
-        use_watermark = collected.run(parse_bool, value=output.get("watermark"), path="output.watermark",
-                                      default=True)
+        use_watermark = collected.collect(
+            parse_bool, value=output.get("watermark"), path="output.watermark", default=True
+        )
     else:
-        use_watermark = collected.run(parse_bool, value=data.get("useWatermark"), path="useWatermark",
-                                      default=True)
+        use_watermark = collected.collect(parse_bool, value=data.get("useWatermark"), path="useWatermark", default=True)
     webhook_url = data.get("webhookUrl") or ""
     if not isinstance(webhook_url, str) or len(webhook_url) > 2048:
         collected.details.append(ErrorDetail(path="webhookUrl", message="must be a URL of at most 2048 characters"))
-    located = collected.run(_product_item, data=data)
+    located = collected.collect(_product_item, data=data)
     missing_customer: ApiError | None = None
     try:
-        customer_image = collected.run(_customer_image, data=data)
+        customer_image = collected.collect(_customer_image, data=data)
     except ApiError as exc:  # CUSTOMER_IMAGE_REQUIRED: reported after any field error
         missing_customer, customer_image = exc, None
     product = None
     if located is not None:
         item, path = located
         try:
-            product = collected.run(product_input_parse, item=item, files=body, path_prefix=path,
-                                    require_external_id=False)
+            product = collected.collect(
+                product_input_parse, item=item, files=body, path_prefix=path, require_external_id=False
+            )
         except ApiError:
             # A refused image or a missing file part: field errors, if any, are the first answer.
             if not collected.details:
@@ -116,6 +101,11 @@ def tryon_input_parse(*, data: dict, body: ParsedBody) -> TryOnInput:
         raise validation_error(collected.details)
     if missing_customer is not None:
         raise missing_customer
+    if customer_image.kind is CustomerImageKind.FILE:
+        # The part becomes bytes here, at the HTTP edge: the service never sees an upload handle. Its size is
+        # checked where the bytes are normalised, as for every image.
+        upload = body.file(key=customer_image.value, path=customer_image.path)
+        customer_image = replace(customer_image, data=upload.read())
     return TryOnInput(
         product=product,
         customer_image=customer_image,
@@ -172,8 +162,10 @@ def _customer_image(*, data: dict) -> CustomerImageRef:
     if len(present) > 1:
         names = " and ".join(kind.value for kind in present)
         raise validation_error(
-            [ErrorDetail(path=f"{path}.{kind.value}", message=f"only one of id, url, fileKey may be sent ({names})")
-             for kind in present]
+            [
+                ErrorDetail(path=f"{path}.{kind.value}", message=f"only one of id, url, fileKey may be sent ({names})")
+                for kind in present
+            ]
         )
     kind = present[0]
     value = source[kind.value]

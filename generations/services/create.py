@@ -13,13 +13,13 @@ from accounts.models import Account
 from accounts.services import credits_reserve
 from customers.models import CustomerImage, ImageSource
 from customers.selectors import customer_image_get
-from customers.services import customer_image_create, customer_image_discard, customer_image_from_upload
+from customers.services import customer_image_create, customer_image_discard
+from generations.inputs import CustomerImageKind, TryOnInput
 from generations.models import Generation, GenerationStatus
-from generations.request_parser import CustomerImageKind, TryOnInput
 from generations.services.lifecycle import generation_terminal_notify
 from products.services import product_resolve_for_tryon, product_snapshot, product_touch
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
-from tryon_project.api.multipart import ParsedBody
+from tryon_project.enqueue import task_enqueue
 from tryon_project.http_fetch import FetchError, url_fetch, url_validate
 from tryon_project.storage import blob_delete, blob_read, blob_save
 
@@ -29,25 +29,25 @@ MOCK_TITLE = "mock"
 
 
 def generation_enqueue(*, generation_id: str) -> None:
-    """Send the task; if the broker is down the row stays PENDING and the reaper sends it again later."""
-    from generations.tasks import generation_run
-
-    try:
-        generation_run.delay(generation_id)
-    except Exception as exc:  # noqa: BLE001 - the reaper owns recovery; the client already has its 202
-        logger.warning("could not enqueue generation (reaper will retry): %s", type(exc).__name__)
+    """Send the worker task; if the broker is down the row stays PENDING and the reaper sends it again later."""
+    task_enqueue(name="generations.run", args=(generation_id,), recovery="the reaper")
 
 
-def _customer_image_resolve(*, account: Account, tryon: TryOnInput, body: ParsedBody) -> tuple[CustomerImage, bool]:
+def _customer_image_resolve(*, account: Account, tryon: TryOnInput) -> tuple[CustomerImage, bool]:
     """The person image and whether this call created it (so a refused call can remove it again)."""
     ref = tryon.customer_image
     if ref.kind is CustomerImageKind.ID:
         return customer_image_get(account=account, image_id=ref.value), False
     if ref.kind is CustomerImageKind.FILE:
-        upload = body.file(key=ref.value, path=ref.path)
-        image = customer_image_from_upload(
-            account=account, upload=upload, crop=True, customer_id=tryon.customer_id,
-            retention_days=tryon.retention_days, source=ImageSource.FILE,
+        if ref.data is None:
+            raise ValueError("a FILE customer image carries its bytes in `data`")
+        image = customer_image_create(
+            account=account,
+            data=ref.data,
+            crop=True,
+            customer_id=tryon.customer_id,
+            retention_days=tryon.retention_days,
+            source=ImageSource.FILE,
         )
         return image, True
     try:
@@ -60,8 +60,12 @@ def _customer_image_resolve(*, account: Account, tryon: TryOnInput, body: Parsed
         ) from exc
     try:
         image = customer_image_create(
-            account=account, data=fetched.content, crop=True, customer_id=tryon.customer_id,
-            retention_days=tryon.retention_days, source=ImageSource.URL,
+            account=account,
+            data=fetched.content,
+            crop=True,
+            customer_id=tryon.customer_id,
+            retention_days=tryon.retention_days,
+            source=ImageSource.URL,
         )
     except ApiError as exc:
         if exc.code is ErrorCode.PAYLOAD_TOO_LARGE:
@@ -78,7 +82,21 @@ def _customer_image_resolve(*, account: Account, tryon: TryOnInput, body: Parsed
     return image, True
 
 
-def generation_create(*, account: Account, tryon: TryOnInput, body: ParsedBody) -> Generation:
+def generation_create(*, account: Account, tryon: TryOnInput) -> Generation:
+    """Accept one try-on for `account` and return the new generation (PENDING; COMPLETED at once for the `mock`
+    product, which is free).
+
+    `tryon` is plain data (:class:`generations.inputs.TryOnInput`): the API builds it with
+    `tryon_input_parse`, other callers (the dashboard) build it directly, e.g.
+    ``TryOnInput(product=ProductInput(external_id="sku-1"), customer_image=CustomerImageRef(
+    kind=CustomerImageKind.FILE, value="photo", path="customer.fileKey", data=photo_bytes))``.
+
+    In order: a `webhook_url` is checked against the outbound rules (VALIDATION_FAILED), an account without credit
+    is refused (INSUFFICIENT_CREDITS) before any image work, the person image is resolved (IMAGE_NOT_FOUND,
+    CUSTOMER_IMAGE_FETCH_FAILED, INVALID_IMAGE, PAYLOAD_TOO_LARGE), then one transaction resolves the product
+    (PRODUCT_NOT_FOUND, PRODUCT_IMAGES_REQUIRED), reserves the credit and inserts the row; the worker task is sent
+    after commit. Every refusal is an :class:`~tryon_project.api.errors.ApiError` and leaves nothing behind: a
+    person image created by this call is removed again."""
     if tryon.webhook_url:
         # [ext] Checked (without connecting) before anything is created: a refused target is never contacted.
         try:
@@ -91,7 +109,7 @@ def generation_create(*, account: Account, tryon: TryOnInput, body: ParsedBody) 
         if account.credit_balance < 1:
             raise ApiError(ErrorCode.INSUFFICIENT_CREDITS, "No credit left on this account.")
 
-    customer_image, created_here = _customer_image_resolve(account=account, tryon=tryon, body=body)
+    customer_image, created_here = _customer_image_resolve(account=account, tryon=tryon)
     mock_result_key = ""
     try:
         with transaction.atomic():

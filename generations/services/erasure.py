@@ -12,13 +12,15 @@ from customers.services import blob_deletions_schedule, customer_images_erase
 from generations.models import Generation
 from generations.services.lifecycle import IN_FLIGHT, generation_fail
 from tryon_project.api.errors import GenerationErrorCode
+from tryon_project.enqueue import task_enqueue
 
 
 def customer_erase(*, account: Account, customer_id: str) -> list[str]:
     """The database part, done before the caller answers 204: in-flight generations of the user end FAILED with
     CUSTOMER_DATA_DELETED (credit refunded; the attempt fence keeps any worker from writing a result), the rows
     lose the customer id and every file reference, upload-tracking rows are deleted, and every object is scheduled
-    for deletion. Returns the scheduled keys; the storage part runs as a retried background job."""
+    for deletion. Returns the scheduled keys; the storage part is sent, after commit, as a retried background job
+    (if the broker is down, the periodic deletion run does it)."""
     with transaction.atomic():
         user_images = CustomerImage.objects.filter(account=account, customer_id=customer_id)
         generations = Generation.objects.filter(account=account).filter(
@@ -44,4 +46,9 @@ def customer_erase(*, account: Account, customer_id: str) -> list[str]:
         now = timezone.now()
         rows.exclude(result_key="").update(result_deleted=True)
         rows.update(customer_id="", person_image_key="", result_key="", customer_image=None, updated_at=now)
-    return sorted(set(keys))
+        scheduled = sorted(set(keys))
+        if scheduled:
+            transaction.on_commit(
+                lambda: task_enqueue(name="customers.delete_blobs", args=(scheduled,), recovery="the periodic purge")
+            )
+    return scheduled
