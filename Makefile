@@ -13,7 +13,7 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 # Idempotent: reinstalls only when the lock or pyproject changes. mediapipe is installed without its declared
-# dependencies (jax, opencv-contrib, ... which it does not import at run time; design.md §5); the lock holds
+# dependencies (jax, opencv-contrib, ... which it does not import at run time; docs/engines.md); the lock holds
 # what it really needs.
 $(STAMP): $(PY) requirements.lock pyproject.toml
 	$(PIP) install --quiet -r requirements.lock

@@ -4,7 +4,7 @@ The floor is what any server must do with a photo: open, full decode, EXIF trans
 encode, with the same filter and quality as :func:`tryon_project.images.image_normalize`. The ratio is what the
 checks on top of it (format restriction, header limits, mode and colour handling, metadata stripping) cost.
 
-    cd /work/main && .venv/bin/python bench/images.py [--runs N]
+    .venv/bin/python bench/images.py [--runs N]   (from the repository root)
 """
 
 from __future__ import annotations

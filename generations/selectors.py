@@ -8,7 +8,7 @@ from tryon_project.storage import blob_signed_url
 
 
 def generation_get(*, account: Account, generation_id: str) -> Generation:
-    """This account's generation; 403 FORBIDDEN when the id belongs to another account (spec §2.4), 404 when no
+    """This account's generation; 403 FORBIDDEN when the id belongs to another account (docs/api.md), 404 when no
     account has it. One query: the row is read by id and its owner compared here."""
     try:
         generation = Generation.objects.get(id=generation_id)
@@ -20,7 +20,7 @@ def generation_get(*, account: Account, generation_id: str) -> Generation:
 
 
 def generation_accepted_wire(*, generation: Generation) -> dict:
-    """The 202 body. Always PENDING, mock included (spec §2.2)."""
+    """The 202 body. Always PENDING, mock included (docs/api.md "The mock product")."""
     return {
         "generationId": generation.id,
         "status": GenerationStatus.PENDING.value,
@@ -29,7 +29,7 @@ def generation_accepted_wire(*, generation: Generation) -> dict:
 
 
 def generation_wire(*, generation: Generation) -> dict:
-    """The generation object (spec §2.4): optional fields are omitted, never null. The result URL is signed afresh
+    """The generation object (docs/api.md "GET /generations/{id}"): optional fields are omitted, never null. The result URL is signed afresh
     on every read and never stored."""
     body: dict = {
         "generationId": generation.id,

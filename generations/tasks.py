@@ -1,4 +1,4 @@
-"""Celery tasks: each fetches by id and calls a service (design.md §2, §4)."""
+"""Celery tasks: each fetches by id and calls a service (docs/architecture.md)."""
 
 from __future__ import annotations
 

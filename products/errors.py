@@ -8,7 +8,7 @@ ProductImageErrorCode = Literal["PRODUCT_IMAGE_FETCH_FAILED", "PRODUCT_IMAGE_INV
 class ProductImageUnavailable(Exception):
     """A product image could not be turned into usable bytes.
 
-    `code` is the generation's asynchronous error code (spec §1.2); `message` is safe to show to the API client
+    `code` is the generation's asynchronous error code (docs/errors.md); `message` is safe to show to the API client
     (no URL, no address); `retryable` is True for transient download failures (timeouts, connection errors,
     5xx answers), where trying again later may succeed."""
 

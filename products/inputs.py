@@ -1,5 +1,5 @@
 """What a client sent for one product, validated: the shared input of `POST /products` and of the inline and
-one-shot modes of `/try-on` (spec §2.2, §2.7).
+one-shot modes of `/try-on` (docs/products.md).
 
 Accepted shapes of an item: `images: [{url} | {fileKey} | {source: {url | fileKey}}]` and the deprecated
 `imageUrls: ["…"]`. Omitted fields are :data:`UNSET`, so a partial update can tell "not sent" from `null`.
@@ -70,7 +70,7 @@ class ProductInput:
 
     @property
     def try_on_mode(self) -> Literal["reference", "inline", "one_shot"]:
-        """The `/try-on` product mode this item selects (spec §2.2)."""
+        """The `/try-on` product mode this item selects (docs/products.md)."""
         if self.external_id is None:
             return "one_shot"
         return "inline" if self.sends_fields else "reference"

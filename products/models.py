@@ -33,7 +33,7 @@ LISTED_KINDS = (ProductKind.CATALOG, ProductKind.INLINE)
 class Product(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="products")
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX_LENGTH)
-    # NULL means "never sent": the product object shows explicit nulls (spec §2.7).
+    # NULL means "never sent": the product object shows explicit nulls (docs/products.md).
     title = models.TextField(null=True, blank=True)  # noqa: DJ001
     description = models.TextField(null=True, blank=True)  # noqa: DJ001
     metadata = models.JSONField(null=True, blank=True)

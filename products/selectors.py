@@ -63,7 +63,7 @@ def product_list_page(*, account: Account, limit: int, after: KeysetPosition | N
 def product_stats(
     *, account: Account, product: Product, date_from: datetime | None, date_to: datetime | None
 ) -> dict[str, int]:
-    """Generation counts for one product in an inclusive window, in one aggregate query (spec §2.10).
+    """Generation counts for one product in an inclusive window, in one aggregate query (docs/products.md).
 
     Matched on the generation's own snapshot of the external id, so the figures survive edits of the product
     and cover one-shot products alike."""

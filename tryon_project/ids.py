@@ -1,4 +1,4 @@
-"""Opaque public ids: a type prefix and 128 random bits (spec §1: random, unguessable, >= 96 bits)."""
+"""Opaque public ids: a type prefix and 128 random bits (docs/api.md "Conventions": random, unguessable, >= 96 bits)."""
 
 import secrets
 

@@ -1,4 +1,4 @@
-"""The one path every image takes into the system (design §6, spec §2.1).
+"""The one path every image takes into the system (docs/security.md, docs/api.md "POST /images/upload").
 
 Customer uploads, product images and watermark logos all go through :func:`image_normalize`. The format is
 decided by the bytes; the pixel count and the side lengths are checked from the header before any pixel memory

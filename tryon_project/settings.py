@@ -229,7 +229,7 @@ TRYON_WEBHOOK_SECRET_GRACE_HOURS = env.int("TRYON_WEBHOOK_SECRET_GRACE_HOURS", d
 TRYON_WEBHOOK_SWEEP_INTERVAL_SECONDS = env.int("TRYON_WEBHOOK_SWEEP_INTERVAL_SECONDS", default=60)
 TRYON_WEBHOOK_LOG_DAYS = env.int("TRYON_WEBHOOK_LOG_DAYS", default=30)
 
-# The one safe URL fetcher (design.md §6).
+# The one safe URL fetcher (docs/security.md).
 TRYON_FETCH_ALLOWED_PORTS = [int(p) for p in env.list("TRYON_FETCH_ALLOWED_PORTS", default=["80", "443"])]
 TRYON_FETCH_ALLOW_NETWORKS = env.list("TRYON_FETCH_ALLOW_NETWORKS", default=[])
 TRYON_FETCH_MAX_BYTES = env.int("TRYON_FETCH_MAX_BYTES", default=10 * 1024 * 1024)
@@ -286,9 +286,11 @@ if REDIS_URL:
 else:
     # Embedded mode: kombu's file-system transport needs no broker server.
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # The exchange tables too, or kombu writes them to ./control of whatever directory the process runs in.
+        "control_folder": str(_broker_dir / "control"),
         "data_folder_in": str(_broker_dir / "in"),
         "data_folder_out": str(_broker_dir / "in"),
         "processed_folder": str(_broker_dir / "processed"),

@@ -1,4 +1,4 @@
-"""Webhook endpoints, deliveries and attempts (spec §3, docs/webhooks.md).
+"""Webhook endpoints, deliveries and attempts (docs/webhooks.md).
 
 A delivery is one event for one target; its id is the `webhook-id` header, so a receiver sees the same id on
 every retry and on a manual redelivery. The `(generation, target)` unique constraint makes "exactly once per

@@ -1,4 +1,4 @@
-"""The offline try-on engine (design §5): MediaPipe pose and body mask, garment cut-out, thin-plate-spline fit."""
+"""The offline try-on engine (docs/engines.md): MediaPipe pose and body mask, garment cut-out, thin-plate-spline fit."""
 
 from engines.local.engine import LocalEngine, Rendering
 from engines.local.pose import (

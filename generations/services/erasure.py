@@ -1,4 +1,4 @@
-"""GDPR erasure of one end user (spec §2.6)."""
+"""GDPR erasure of one end user (docs/api.md "DELETE /customers/{customerId}")."""
 
 from __future__ import annotations
 

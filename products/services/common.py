@@ -20,7 +20,7 @@ logger = logging.getLogger("tryon.products")
 
 
 def product_expiry(*, valid_for_days: int | None, last_used_at: datetime | None, created_at: datetime):
-    """(last use, or creation) + valid_for_days; None when the product is kept forever (spec §2.7)."""
+    """(last use, or creation) + valid_for_days; None when the product is kept forever (docs/products.md "Lifetimes")."""
     if valid_for_days is None:
         return None
     return (last_used_at or created_at) + timedelta(days=valid_for_days)

@@ -75,7 +75,7 @@ def product_upsert(
 
 def product_resolve_for_tryon(*, account: Account, fields: ProductInput) -> Product:
     """The product of one `/try-on` item (already validated by `product_input_parse`), by the mode the item
-    selects (spec §2.2): reference (the product must exist and be live, else PRODUCT_NOT_FOUND), inline upsert,
+    selects (docs/products.md): reference (the product must exist and be live, else PRODUCT_NOT_FOUND), inline upsert,
     or one-shot creation. Call it inside the transaction that creates the generation, then `product_touch` the
     result."""
     mode = fields.try_on_mode

@@ -50,7 +50,7 @@ schema.config.generation.update(
     max_examples=MAX_EXAMPLES,
     # Fixed seeds per operation: a CI failure reproduces on the next run instead of flaking.
     deterministic=os.environ.get("CONTRACT_RANDOM") != "1",
-    # Spec §1: unknown request fields are ignored, not an error; an unknown query parameter is no negative case.
+    # docs/api.md: unknown request fields are ignored, not an error; an unknown query parameter is no negative case.
     allow_extra_parameters=False,
 )
 

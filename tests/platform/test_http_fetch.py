@@ -1,4 +1,4 @@
-"""The one outbound URL fetcher: address rules, redirects, limits, pinning (design.md §6)."""
+"""The one outbound URL fetcher: address rules, redirects, limits, pinning (docs/security.md)."""
 
 from __future__ import annotations
 

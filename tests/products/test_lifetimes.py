@@ -1,4 +1,4 @@
-"""Lifetimes measured from last use, and "expired means absent" everywhere (spec §2.7, §4)."""
+"""Lifetimes measured from last use, and "expired means absent" everywhere (docs/products.md "Lifetimes")."""
 
 from __future__ import annotations
 

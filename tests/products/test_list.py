@@ -1,4 +1,4 @@
-"""GET /products: keyset cursor pages, newest first, stable under inserts, scoped and filtered (spec §2.8)."""
+"""GET /products: keyset cursor pages, newest first, stable under inserts, scoped and filtered (docs/products.md)."""
 
 from __future__ import annotations
 

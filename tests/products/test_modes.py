@@ -1,4 +1,4 @@
-"""The three product modes of spec §2.2 through the one upsert service, and the shared item parser."""
+"""The three product modes (docs/products.md) through the one upsert service, and the shared item parser."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /products/{externalId}/stats (spec §2.10)."""
+"""GET /products/{externalId}/stats (docs/products.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one wire format for timestamps: ISO 8601 UTC with milliseconds, e.g. `2026-05-13T10:00:00.000Z` (spec §1)."""
+"""The one wire format for timestamps: ISO 8601 UTC with milliseconds, e.g. `2026-05-13T10:00:00.000Z` (docs/api.md)."""
 
 from __future__ import annotations
 

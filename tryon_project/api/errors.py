@@ -84,7 +84,7 @@ class ErrorDetail:
 
 @dataclass
 class ApiError(Exception):
-    """An error that becomes exactly one spec §1.1 error body."""
+    """An error that becomes exactly one error body (docs/errors.md)."""
 
     code: ErrorCode
     message: str = ""

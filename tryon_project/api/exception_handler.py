@@ -1,4 +1,4 @@
-"""DRF exception handler: every exception raised in an API view becomes the spec §1.1 error body."""
+"""DRF exception handler: every exception raised in an API view becomes the one error body (docs/errors.md)."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ def _url_unstorable(request: HttpRequest) -> bool:
 
 
 class ApiErrorShapeMiddleware:
-    """Guarantees the spec error body on every API response >= 400, whatever produced it."""
+    """Guarantees the documented error body (docs/errors.md) on every API response >= 400, whatever produced it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response

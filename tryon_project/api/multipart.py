@@ -1,5 +1,5 @@
 """Request bodies of the write endpoints that take files: JSON, or multipart whose `data` field holds the JSON
-body as a string and whose other parts carry the bytes that `fileKey` entries name (spec §1)."""
+body as a string and whose other parts carry the bytes that `fileKey` entries name (docs/api.md "Multipart")."""
 
 from __future__ import annotations
 

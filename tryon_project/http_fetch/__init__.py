@@ -1,4 +1,4 @@
-"""The one safe URL fetcher (design.md §6, docs/security.md "Outbound URL fetches")."""
+"""The one safe URL fetcher (docs/security.md "Outbound URL fetches")."""
 
 from .client import FetchResult, url_fetch, url_validate
 from .errors import FetchError, FetchErrorReason

@@ -1,4 +1,4 @@
-"""Which URLs and addresses outbound fetches may reach (design.md §6).
+"""Which URLs and addresses outbound fetches may reach (docs/security.md "Outbound URL fetches").
 
 Every check works on *resolved* addresses: the resolver turns odd spellings such as ``2130706433``,
 ``0x7f000001``, ``0177.0.0.1`` or ``127.1`` into ``127.0.0.1``, so validating the host string alone would be
