@@ -133,13 +133,14 @@ def _runs_through(mask: np.ndarray, x: int) -> tuple[np.ndarray, np.ndarray, np.
     return mask[:, x], left, right
 
 
-def _lowest_full_run(mask: np.ndarray, *, x: int, top: int) -> tuple[int, int, int]:
+def lowest_full_run(mask: np.ndarray, *, x: int, top: int) -> tuple[int, int, int]:
     """The lowest row (below `top`) whose run through column x is at least 80 % of the usual width there.
 
     The run's ends are the outermost over that row and the three above it: a last row frayed by JPEG noise
     must not pull a hem corner inwards.
     """
     present, left, right = _runs_through(mask, x)
+    present = present.copy()  # a view of the mask: clearing it in place would cut the garment itself
     present[:top] = False
     rows = np.flatnonzero(present)
     if rows.size == 0:
@@ -155,7 +156,9 @@ def _side(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return d[0] * (points[..., 1] - a[1]) - d[1] * (points[..., 0] - a[0])
 
 
-def _sleeve(mask: np.ndarray, *, shoulder: np.ndarray, armpit: np.ndarray, underside: np.ndarray) -> Sleeve | None:
+def sleeve_region(
+    mask: np.ndarray, *, shoulder: np.ndarray, armpit: np.ndarray, underside: np.ndarray
+) -> Sleeve | None:
     """The sleeve outward of the shoulder seam (shoulder to armpit) and above its underside (armpit onwards)."""
     ys, xs = np.nonzero(mask)
     points = np.stack([xs, ys], axis=1).astype(np.float64)
@@ -223,7 +226,7 @@ def _top_side(mask: np.ndarray, outline: _Outline, *, side: int) -> tuple[np.nda
         _, armpit, underside = sleeve_defect
         column = mask[:, int(armpit[0])]
         shoulder = np.array([armpit[0], float(np.argmax(column))])
-        return shoulder, armpit, _sleeve(mask, shoulder=shoulder, armpit=armpit, underside=underside)
+        return shoulder, armpit, sleeve_region(mask, shoulder=shoulder, armpit=armpit, underside=underside)
     if armhole_defect is not None:
         upper, lower = armhole_defect[1]
         return upper, lower, None
@@ -241,7 +244,7 @@ def top_anchors(*, mask: np.ndarray) -> TopAnchors:
     shoulder_l, armpit_l, sleeve_l = _top_side(mask, outline, side=-1)
     shoulder_r, armpit_r, sleeve_r = _top_side(mask, outline, side=1)
     top = int(max(armpit_l[1], armpit_r[1])) + 1
-    left, right, y = _lowest_full_run(mask, x=int((armpit_l[0] + armpit_r[0]) / 2), top=top)
+    left, right, y = lowest_full_run(mask, x=int((armpit_l[0] + armpit_r[0]) / 2), top=top)
     return TopAnchors(
         shoulder_l=shoulder_l,
         shoulder_r=shoulder_r,
@@ -306,7 +309,7 @@ def bottom_anchors(*, mask: np.ndarray) -> BottomAnchors:
     if crotch is not None:
         crotch = _refine_crotch(mask, crotch, y1)
     if crotch is None:
-        left, right, y = _lowest_full_run(mask, x=outline.centre_x, top=y0)
+        left, right, y = lowest_full_run(mask, x=outline.centre_x, top=y0)
         return BottomAnchors(
             waist_l=waist_l,
             waist_r=waist_r,
@@ -323,7 +326,7 @@ def bottom_anchors(*, mask: np.ndarray) -> BottomAnchors:
         if xs.size == 0:
             raise EngineError(EngineErrorCode.PRODUCT_IMAGE_INVALID, "A trouser leg is missing.", retryable=False)
         middle = int(np.median(xs))
-        left, right, y = _lowest_full_run(part, x=middle, top=int(crotch[1]) + 1)
+        left, right, y = lowest_full_run(part, x=middle, top=int(crotch[1]) + 1)
         legs.append((np.array([float(left + offset), float(y)]), np.array([float(right + offset), float(y)])))
     (hem_l, hem_l_inner), (hem_r_inner, hem_r) = legs
     return BottomAnchors(

@@ -231,13 +231,14 @@ def _old_garment_slivers(*, alpha: np.ndarray, body: Body, box: Box, keep: np.nd
 
 def composite(
     *, person: np.ndarray, layers: list[Layer], pose: PersonPose, body: Body, hang: np.ndarray | None = None
-) -> tuple[np.ndarray, Box]:
-    """The person with the garment layers blended in, and the box outside which nothing changed.
+) -> tuple[np.ndarray, Box, np.ndarray]:
+    """The person with the garment layers blended in, the box outside which nothing changed, and the garment's
+    final opacity within that box (what the quality gate measures).
 
     `hang` widens the body mask for skirts and dresses, which hang across the gap between the legs.
     """
     if not layers:
-        return person.copy(), (0, 0, 0, 0)
+        return person.copy(), (0, 0, 0, 0), np.zeros((0, 0), np.float32)
     box = _union([layer.box for layer in layers])
     colour = np.zeros((box[3] - box[1], box[2] - box[0], 3), np.float32)
     alpha = np.zeros(colour.shape[:2], np.float32)
@@ -266,4 +267,4 @@ def composite(
         blended = cv2.inpaint(blended, slivers.astype(np.uint8), 3, cv2.INPAINT_TELEA)
     result = person.copy()
     result[box[1] : box[3], box[0] : box[2]] = blended
-    return result, box
+    return result, box, alpha

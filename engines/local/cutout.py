@@ -81,8 +81,12 @@ def _border(image: np.ndarray) -> np.ndarray:
     )
 
 
-def _plain_background(lab: np.ndarray) -> np.ndarray | None:
-    """The pixels that differ from a plain border colour, or None when the border is not plain."""
+def _plain_background(lab: np.ndarray, *, loose: bool = False) -> np.ndarray | None:
+    """The pixels that differ from a plain border colour, or None when the border is not plain.
+
+    `loose` drops the threshold to just above the border's own noise: a white shirt on a pale grey studio
+    background differs from it by only a few Lab units, and the strict threshold keeps nothing but its print.
+    """
     border = _border(lab).astype(np.float32)
     colour = np.median(border, axis=0)
     spread = np.percentile(np.linalg.norm(border - colour, axis=1), 90)
@@ -93,6 +97,8 @@ def _plain_background(lab: np.ndarray) -> np.ndarray | None:
     # does not fill narrow gaps (armpits, between the legs), low enough for pale garments.
     otsu, _ = cv2.threshold(np.clip(distance, 0, 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = float(np.clip(0.5 * otsu, 6.0, 16.0)) + 2.0 * float(spread)
+    if loose:
+        threshold = 2.5 + 2.0 * float(spread)
     return (distance > threshold).astype(np.uint8)
 
 
@@ -105,6 +111,25 @@ def _closed_outline(foreground: np.ndarray) -> np.ndarray:
     side = max(5, round(max(foreground.shape) / 90)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
     return cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, kernel)
+
+
+def _loose_cutout(lab: np.ndarray, *, strict: np.ndarray | None) -> np.ndarray | None:
+    """The garment at the loose threshold when it is clearly more than the strict cut-out found (a pale garment
+    whose print alone passed), or None to keep the strict one."""
+    foreground = _plain_background(lab, loose=True)
+    if foreground is None:
+        return None
+    cleaned = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    # Over-exposed fabric is exactly the background's colour in places: close the outline's gaps so the flood
+    # from the border stops at the seams and shadows around the garment.
+    side = max(7, round(max(lab.shape[:2]) / 40)) | 1
+    cleaned = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
+    candidate = _fill_holes(_largest_component(cleaned > 0))
+    if not _plausible(candidate):
+        return None
+    if strict is not None and candidate.sum() < 1.25 * strict.sum():
+        return None
+    return candidate
 
 
 def _grabcut(rgb: np.ndarray) -> np.ndarray:
@@ -186,7 +211,8 @@ def garment_cutout(*, image: np.ndarray) -> Cutout:
     if mask is None:
         if float(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).std()) < 3.0:
             raise _invalid("The product image is blank.")
-        foreground = _plain_background(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB))
+        lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+        foreground = _plain_background(lab)
         if foreground is not None:
             for method in ("plain-background", "closed-outline"):
                 if method == "plain-background":
@@ -198,6 +224,9 @@ def garment_cutout(*, image: np.ndarray) -> Cutout:
                 if _plausible(candidate):
                     mask = candidate
                     break
+            loose = _loose_cutout(lab, strict=mask)
+            if loose is not None:
+                mask, method = loose, "faint-background"
         if mask is None:
             cut = _grabcut(rgb)
             if not _plausible(cut):

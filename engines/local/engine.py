@@ -17,16 +17,19 @@ from engines.base import (
     EngineError,
     EngineErrorCode,
     EngineOptions,
+    GarmentPhotoType,
     TryOnRequest,
     TryOnResult,
 )
-from engines.local.anchors import bottom_anchors, category_from_shape, top_anchors
+from engines.local.anchors import bottom_anchors, category_from_shape
 from engines.local.body import Body, body_from_pose, hang_zone
 from engines.local.category import category_from_text
 from engines.local.compose import Layer, composite, warp_part
 from engines.local.cutout import WORK_LONG_SIDE, Cutout, garment_cutout
 from engines.local.fitting import Part, fit_bottom, fit_top
+from engines.local.gate import check_person, check_product_photo, check_result
 from engines.local.pose import PoseEstimator, shared_pose_estimator
+from engines.local.profile import garment_top_anchors
 
 JPEG_QUALITY = 90
 _MAX_PRODUCT_IMAGES = 3  # tried in order until one cuts out
@@ -91,20 +94,33 @@ class _Clock:
 def _parts(*, cutout: Cutout, category: Category, body: Body) -> list[Part]:
     if category == Category.BOTTOMS:
         return fit_bottom(anchors=bottom_anchors(mask=cutout.mask), body=body, mask=cutout.mask)
-    return fit_top(anchors=top_anchors(mask=cutout.mask), body=body, category=category, mask=cutout.mask)
+    return fit_top(anchors=garment_top_anchors(mask=cutout.mask), body=body, category=category, mask=cutout.mask)
 
 
 class LocalEngine:
     name = "local"
     version = "1.0.0"
 
-    def __init__(self, *, pose_estimator: PoseEstimator | None = None) -> None:
-        # None means the process-wide MediaPipe model, loaded on first use.
+    def __init__(
+        self, *, pose_estimator: PoseEstimator | None = None, product_pose_estimator: PoseEstimator | None = None
+    ) -> None:
+        # None means the process-wide MediaPipe model, loaded on first use. The product photo has its own seam:
+        # tests inject the person's exact pose, but whether a product photo shows a model is always looked for.
         self._pose_estimator = pose_estimator
+        self._product_pose_estimator = product_pose_estimator
 
     @property
     def pose_estimator(self) -> PoseEstimator:
         return self._pose_estimator or shared_pose_estimator()
+
+    def check_product_photo(self, garment: np.ndarray) -> None:
+        """Refuse an on-model product photo (PRODUCT_PHOTO_UNSUPPORTED): its model's face and arms would be pasted
+        onto the shopper, and separating the garment from the model is beyond this engine."""
+        rgb = garment[..., :3]
+        if garment.shape[2] == 4:
+            rgb = np.where(garment[..., 3:] >= 128, rgb, np.uint8(255)).astype(np.uint8)
+        estimator = self._product_pose_estimator or shared_pose_estimator()
+        check_product_photo(pose=estimator.estimate(image=np.ascontiguousarray(rgb)), size=rgb.shape[1::-1])
 
     def render(
         self,
@@ -121,6 +137,8 @@ class LocalEngine:
         if category == Category.AUTO:
             named = category_from_text(title=title, description=description)
             category, source = (named, "text") if named is not None else (Category.AUTO, "shape")
+        if not isinstance(garment, Cutout):
+            clock.run("model-check", lambda: self.check_product_photo(garment))
         cutout = garment if isinstance(garment, Cutout) else clock.run("cutout", lambda: garment_cutout(image=garment))
         if category == Category.AUTO:
             category = category_from_shape(mask=cutout.mask)
@@ -128,6 +146,7 @@ class LocalEngine:
         if pose is None:
             raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED, "No person was found in the photo.", retryable=False)
         body = body_from_pose(pose=pose)
+        check_person(pose=pose, body=body, category=category)
         parts = clock.run("fit", lambda: _parts(cutout=cutout, category=category, body=body))
         size = (person.shape[1], person.shape[0])
 
@@ -144,9 +163,10 @@ class LocalEngine:
         if hanging:
             hem = max(body.depth_of(point) for part in hanging for point in part.person)
             hang = hang_zone(body=body, start=body.torso, end=hem)
-        image, box = clock.run(
+        image, box, alpha = clock.run(
             "compose", lambda: composite(person=person, layers=layers, pose=pose, body=body, hang=hang)
         )
+        clock.run("gate", lambda: check_result(alpha=alpha, box=box, body=body, category=category))
         diagnostics: dict[str, object] = {
             "category": str(category),
             "category_source": source,
@@ -174,6 +194,7 @@ class LocalEngine:
                         min_side=WORK_LONG_SIDE,
                     ),
                 )
+                clock.run("model-check", lambda garment=garment: self.check_product_photo(garment))
                 return clock.run("cutout", lambda garment=garment: garment_cutout(image=garment))
             except EngineError as exc:
                 if exc.code != EngineErrorCode.PRODUCT_IMAGE_INVALID:
@@ -197,6 +218,13 @@ class LocalEngine:
                 what="customer",
             ),
         )
+        if request.options.garment_photo_type == GarmentPhotoType.MODEL:
+            raise EngineError(
+                EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED,
+                "The local engine cannot separate a garment from the model wearing it: send a packshot or flat-lay "
+                "of the garment alone.",
+                retryable=False,
+            )
         try:
             garment = self._first_usable_garment(request.garment_images, clock)
             rendering = self.render(

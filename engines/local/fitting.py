@@ -310,7 +310,14 @@ def _sleeve_part(
     towards_body = np.dot(arm, body.down) > np.dot(g_axis, body.down)
     if towards_body:
         rotation = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
-        p_armpit = p_shoulder + rotation @ (garment_to_person @ (sleeve.armpit - sleeve.shoulder)) * scale
+        swung = p_shoulder + rotation @ (garment_to_person @ (sleeve.armpit - sleeve.shoulder)) * scale
+        # A wide, short sleeve (a boxy tee's) swung rigidly would carry its armpit across the chest and fold the
+        # sleeve over the shirt: then it stays pinned to the torso's armpit, like a raised arm's.
+        outward = np.sign(float(np.dot(p_shoulder - body.shoulder_mid, body.across)))
+        inward = -outward * float(np.dot(swung - p_armpit, body.across)) / body.width
+        crossing = inward > 0.3
+        if not crossing:
+            p_armpit = swung
 
     def radii(point: np.ndarray, normal: np.ndarray, flat_outer: float, flat_inner: float) -> tuple[float, float]:
         # Where the arm touches the torso the inner side reads long, running on into the body: that is welcome,

@@ -213,7 +213,8 @@ def test_trousers_need_visible_hips(mannequin: Mannequin) -> None:
     )
     with pytest.raises(EngineError) as caught:
         engine.render(person=mannequin.image, garment=GARMENTS["trousers"].image, category=Category.BOTTOMS)
-    assert caught.value.code == EngineErrorCode.PERSON_NOT_DETECTED
+    assert caught.value.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
+    assert "hips and legs" in caught.value.message
     # A top only needs the shoulders.
     engine.render(person=mannequin.image, garment=GARMENTS["t-shirt"].image, category=Category.TOPS)
 

@@ -130,7 +130,7 @@ def test_half_length_portrait_cannot_wear_trousers(offline_model: MediapipePoseE
     with pytest.raises(EngineError) as caught:
         LocalEngine().run(TryOnRequest(person_image=encode(grace_hopper()),
                                        garment_images=(encode(synthetic_trousers().image),), title="Pantalon"))
-    assert caught.value.code == EngineErrorCode.PERSON_NOT_DETECTED
+    assert caught.value.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
 
 
 def test_concurrent_calls_share_one_model_safely(offline_model: MediapipePoseEstimator) -> None:
@@ -146,3 +146,27 @@ def test_concurrent_calls_share_one_model_safely(offline_model: MediapipePoseEst
                                  people))
     for i, image in enumerate(together):
         assert np.array_equal(image, alone[i % 2])
+
+
+@pytest.mark.parametrize("product", [grace_hopper(), data.astronaut()], ids=["grace-hopper", "astronaut"])
+def test_an_on_model_product_photo_is_refused(offline_model: MediapipePoseEstimator, product: np.ndarray) -> None:
+    """A product photo that shows a person wearing the garment never reaches the shopper: no result at all, so
+    none of its model's face or skin can be pasted onto them."""
+    request = TryOnRequest(person_image=encode(data.astronaut(), image_format="JPEG"),
+                           garment_images=(encode(product, image_format="JPEG"),), category=Category.TOPS)
+    with pytest.raises(EngineError) as caught:
+        LocalEngine().run(request)
+    assert caught.value.code == EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED
+    assert "model" in caught.value.message and caught.value.retryable is False
+
+
+def test_a_face_printed_on_a_shirt_is_not_a_model(offline_model: MediapipePoseEstimator) -> None:
+    garment = synthetic_tshirt()
+    shirt = garment.image.copy()
+    face = np.asarray(Image.fromarray(data.astronaut()[60:240, 150:300]).resize((100, 120)))
+    height, width = shirt.shape[:2]
+    top, left = height // 2 - 40, width // 2 - 50
+    shirt[top : top + 120, left : left + 100] = face  # the print sits on the chest, below the shoulders
+    LocalEngine().check_product_photo(shirt)
+    result = LocalEngine().render(person=data.astronaut(), garment=shirt, category=Category.TOPS)
+    assert result.diagnostics["parts"] == ["torso", "sleeve_l", "sleeve_r"]

@@ -1,0 +1,138 @@
+"""The quality gate: what the local engine refuses to render, before and after rendering.
+
+A try-on image is only worth returning when a merchant would show it. The engine fits a flat garment to a
+standing, front-facing person; a seated or side-on person, arms folded across the chest, a leg-length garment on
+a half-length portrait, or a product photo that shows a model all come out garbled, so they are refused up front
+with a message that says what to change. After rendering, the garment must cover the body region its category
+is for, in one piece; a fit that did not (a misread cut-out) is refused rather than returned.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engines.base import Category, EngineError, EngineErrorCode
+from engines.local.body import VISIBLE, Body
+from engines.local.pose import PersonPose
+
+# Shoulder joint to shoulder joint over shoulders to hips: ~0.7-1.0 facing the camera, ~0.3 side-on.
+_MIN_FRONTAL_RATIO = 0.45
+# How far (in torso lengths) the knees sit below the hips when standing; seated thighs point at the camera.
+_MIN_THIGH = 0.55
+_MIN_COVERAGE = {Category.TOPS: 0.7, Category.OUTERWEAR: 0.7, Category.DRESSES: 0.7, Category.BOTTOMS: 0.6}
+_MAIN_PIECE = 0.9  # share of the painted garment that must be one connected piece
+
+
+def _pose_refusal(message: str) -> EngineError:
+    return EngineError(EngineErrorCode.PERSON_POSE_UNSUPPORTED, message, retryable=False)
+
+
+def _photo_refusal(message: str) -> EngineError:
+    return EngineError(EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED, message, retryable=False)
+
+
+def check_person(*, pose: PersonPose, body: Body, category: Category) -> None:
+    """Raise PERSON_POSE_UNSUPPORTED unless the person stands facing the camera with what the garment needs in view."""
+    # The body's own torso length is clamped to the shoulders' width; the frontal test needs the joints' raw one.
+    torso = float(np.linalg.norm(body.hip_mid - body.shoulder_mid))
+    if body.hips_visible and body.width < _MIN_FRONTAL_RATIO * torso:
+        raise _pose_refusal("The person must face the camera: send a photo taken from the front, not from the side.")
+    if pose.visible("nose", threshold=VISIBLE):
+        nose = pose.point("nose")
+        reach = float(np.dot(nose - body.shoulder_mid, body.across))
+        if abs(reach) > 0.65 * body.width:
+            raise _pose_refusal("The person must face the camera: send a photo with the head and body turned to it.")
+    height = body.size[1]
+    if category in (Category.BOTTOMS, Category.DRESSES):
+        _check_legs(pose=pose, body=body, category=category)
+    elif body.depth_of(np.array([body.shoulder_mid[0], float(height)])) < 0.4 * body.width:
+        # A bust portrait is fine (the shirt runs on out of the frame); one cut off at the armpits is not. Measured
+        # in shoulder widths: the hips of a bust portrait are guesses far off-frame.
+        raise _pose_refusal("The photo must show the person's upper body, at least down to the chest.")
+    if category != Category.BOTTOMS:
+        _check_arms(body=body)
+
+
+def _check_legs(*, pose: PersonPose, body: Body, category: Category) -> None:
+    what = "trousers or a skirt" if category == Category.BOTTOMS else "a dress"
+    if not body.hips_visible:
+        raise _pose_refusal(f"The photo must show the person's hips and legs to try on {what}.")
+    for leg in (body.leg_l, body.leg_r):
+        if not leg.middle_visible:
+            raise _pose_refusal(f"The photo must show the person's legs down to the knees to try on {what}.")
+        thigh = float(np.dot(leg.middle - leg.root, body.down))
+        if thigh < _MIN_THIGH * body.torso:
+            raise _pose_refusal(f"The person must be standing to try on {what}: send a photo taken standing up.")
+        if leg.end_visible and float(np.dot(leg.end - leg.middle, body.down)) < 0.3 * body.torso:
+            raise _pose_refusal(f"The person must be standing to try on {what}: send a photo taken standing up.")
+
+
+def _check_arms(*, body: Body) -> None:
+    """Folded arms hide the front of a top: both wrists over the torso, each on the other arm's side or close
+    together in front of the chest. One hand resting on the belly is fine (the forearm stays in front)."""
+    if not (body.arm_l.end_visible and body.arm_r.end_visible):
+        return
+    across_l = float(np.dot(body.arm_l.end - body.shoulder_mid, body.across))
+    across_r = float(np.dot(body.arm_r.end - body.shoulder_mid, body.across))
+    depth_l, depth_r = body.depth_of(body.arm_l.end), body.depth_of(body.arm_r.end)
+    on_torso = all(0.1 * body.torso < d < 1.05 * body.torso for d in (depth_l, depth_r))
+    crossed = across_l > 0.05 * body.width and across_r < -0.05 * body.width
+    together = abs(across_r - across_l) < 0.45 * body.width and max(abs(across_l), abs(across_r)) < 0.4 * body.width
+    if on_torso and (crossed or together):
+        raise _pose_refusal("The person's arms must not be folded across the body: send a photo with the arms down.")
+
+
+def check_product_photo(*, pose: PersonPose | None, size: tuple[int, int]) -> None:
+    """Refuse a product photo that shows a model wearing the garment: a head, with a face turned to the camera,
+    above two shoulders. A printed face sits below the garment's shoulders and never passes."""
+    if pose is None:
+        return
+    names = ("nose", "left_eye", "right_eye", "left_shoulder", "right_shoulder")
+    if not all(pose.visible(name, threshold=0.8) for name in names):
+        return
+    shoulders = (pose.point("left_shoulder"), pose.point("right_shoulder"))
+    span = float(np.linalg.norm(shoulders[0] - shoulders[1]))
+    nose = pose.point("nose")
+    if span < 0.1 * max(size) or nose[1] > min(s[1] for s in shoulders) - 0.25 * span:
+        return
+    raise _photo_refusal(
+        "The product photo shows a model wearing the garment: send a packshot or flat-lay of the garment alone."
+    )
+
+
+def check_result(*, alpha: np.ndarray, box: tuple[int, int, int, int], body: Body, category: Category) -> None:
+    """After rendering: the garment covers its body region and is one piece; raise PRODUCT_PHOTO_UNSUPPORTED if not."""
+    painted = np.zeros(body.mask.shape, bool)
+    painted[box[1] : box[3], box[0] : box[2]] = alpha >= 0.5
+    total = int(painted.sum())
+    message = (
+        "The garment could not be fitted cleanly from this product photo: send a front view of the garment alone, "
+        "upright, on a plain background."
+    )
+    if total == 0:
+        raise _photo_refusal(message)
+    # An arm in front of the garment cuts it in two on the image, not in the world: arms count as joining.
+    joined = painted | (body.mask & ~body.trunk)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(joined.astype(np.uint8), connectivity=8)
+    pieces = np.bincount(labels[painted], minlength=len(stats))[1:]
+    if pieces.max() < _MAIN_PIECE * total:
+        raise _photo_refusal(message)
+    region = required_region(body=body, category=category)
+    if region.sum() and float(painted[region].mean()) < _MIN_COVERAGE.get(category, 0.7):
+        raise _photo_refusal(message)
+
+
+def required_region(*, body: Body, category: Category) -> np.ndarray:
+    """The body pixels the category must cover: the chest and belly for tops and dresses, the thighs for bottoms."""
+    height, width = body.mask.shape
+    ys, xs = np.mgrid[0:height, 0:width]
+    depth = (xs - body.shoulder_mid[0]) * body.down[0] + (ys - body.shoulder_mid[1]) * body.down[1]
+    across = (xs - body.shoulder_mid[0]) * body.across[0] + (ys - body.shoulder_mid[1]) * body.across[1]
+    if category == Category.BOTTOMS:
+        knees = float(np.mean([body.depth_of(leg.middle) for leg in (body.leg_l, body.leg_r)]))
+        hips = body.depth_of(body.hip_mid)
+        band = (depth > hips + 0.1 * body.torso) & (depth < hips + 0.6 * (knees - hips))
+        return band & body.mask & (np.abs(across) < 0.6 * body.width)
+    band = (depth > 0.3 * body.torso) & (depth < 0.85 * body.torso)
+    return band & body.trunk & (np.abs(across) < 0.3 * body.width)

@@ -1,0 +1,201 @@
+"""The local engine's quality gate: each refusal produced by an input made for it, and the fitting guarantees
+that keep a rendered result showable (sleeves along the arms, no hole between trouser legs)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engines.base import Category, EngineError, EngineErrorCode, EngineOptions, GarmentPhotoType, TryOnRequest
+from engines.local import LocalEngine
+from engines.local.body import Body, body_from_pose
+from engines.local.gate import check_result
+from engines.local.pose import Keypoint, PersonPose
+from engines.local.profile import garment_top_anchors
+from engines.local.synthetic import (
+    Mannequin,
+    synthetic_long_sleeve,
+    synthetic_trousers,
+    synthetic_tshirt,
+)
+from tests.engines.conftest import encode, mannequin_engine
+
+
+class _Counting:
+    """A pose estimator that records each call and finds nobody: proves an early refusal looked at nothing."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def estimate(self, *, image: np.ndarray) -> PersonPose | None:
+        self.calls += 1
+        return None
+
+
+def posed(mannequin: Mannequin, **moves: tuple[float, float]) -> LocalEngine:
+    """The mannequin's engine with some keypoints moved (fully visible)."""
+    keypoints = dict(mannequin.keypoints)
+    keypoints.update({name: (x, y, 1.0) for name, (x, y) in moves.items()})
+    return mannequin_engine(
+        Mannequin(
+            image=mannequin.image,
+            mask=mannequin.mask,
+            keypoints=keypoints,
+            face=mannequin.face,
+            torso=mannequin.torso,
+            legs=mannequin.legs,
+            regions=mannequin.regions,
+        )
+    )
+
+
+def refusal(engine: LocalEngine, mannequin: Mannequin, garment: np.ndarray, category: Category) -> EngineError:
+    with pytest.raises(EngineError) as caught:
+        engine.render(person=mannequin.image, garment=garment, category=category)
+    assert caught.value.retryable is False
+    return caught.value
+
+
+def test_a_side_view_is_refused(mannequin: Mannequin) -> None:
+    # Seen side-on, the shoulders overlap: 60 px apart over a 270 px torso.
+    engine = posed(mannequin, left_shoulder=(414.0, 236.0), right_shoulder=(354.0, 236.0))
+    error = refusal(engine, mannequin, synthetic_tshirt().image, Category.TOPS)
+    assert error.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
+    assert "from the front" in error.message
+
+
+def test_a_head_turned_away_is_refused(mannequin: Mannequin) -> None:
+    engine = posed(mannequin, nose=(520.0, 122.0))
+    error = refusal(engine, mannequin, synthetic_tshirt().image, Category.TOPS)
+    assert error.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
+
+
+def test_a_seated_person_cannot_try_on_trousers_or_a_dress(mannequin: Mannequin) -> None:
+    # Seated facing the camera, the knees are barely below the hips.
+    engine = posed(
+        mannequin,
+        left_knee=(450.0, 560.0),
+        right_knee=(318.0, 560.0),
+        left_ankle=(452.0, 800.0),
+        right_ankle=(316.0, 800.0),
+    )
+    for garment in (synthetic_trousers(),):
+        error = refusal(engine, mannequin, garment.image, Category.BOTTOMS)
+        assert error.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
+        assert "standing" in error.message
+    assert refusal(engine, mannequin, synthetic_trousers().image, Category.DRESSES).code == (
+        EngineErrorCode.PERSON_POSE_UNSUPPORTED
+    )
+    # A top only needs the upper body: the same photo is dressed.
+    engine.render(person=mannequin.image, garment=synthetic_tshirt().image, category=Category.TOPS)
+
+
+def test_arms_folded_across_the_chest_are_refused_for_a_top(mannequin: Mannequin) -> None:
+    # Each wrist on the other side of the body's centre line, in front of the chest.
+    engine = posed(
+        mannequin,
+        right_elbow=(300.0, 400.0),
+        left_elbow=(468.0, 400.0),
+        right_wrist=(430.0, 380.0),
+        left_wrist=(338.0, 385.0),
+    )
+    error = refusal(engine, mannequin, synthetic_tshirt().image, Category.TOPS)
+    assert error.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
+    assert "folded" in error.message
+    # Trousers do not need the chest.
+    engine.render(person=mannequin.image, garment=synthetic_trousers().image, category=Category.BOTTOMS)
+
+
+def test_a_model_photo_option_is_refused_before_any_image_work(mannequin: Mannequin) -> None:
+    person, product = _Counting(), _Counting()
+    engine = LocalEngine(pose_estimator=person, product_pose_estimator=product)
+    request = TryOnRequest(
+        person_image=encode(mannequin.image),
+        garment_images=(encode(synthetic_tshirt().image),),
+        category=Category.TOPS,
+        options=EngineOptions(garment_photo_type=GarmentPhotoType.MODEL),
+    )
+    with pytest.raises(EngineError) as caught:
+        engine.run(request)
+    assert caught.value.code == EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED
+    assert "packshot or flat-lay" in caught.value.message
+    assert (person.calls, product.calls) == (0, 0)
+
+
+def test_a_garment_whose_shape_cannot_be_read_is_refused() -> None:
+    # A t-shirt lying on its side: no shoulders above armpits above a hem.
+    sideways = np.ascontiguousarray(np.rot90(synthetic_tshirt().mask))
+    with pytest.raises(EngineError) as caught:
+        garment_top_anchors(mask=sideways)
+    assert caught.value.code == EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED
+    # Upright, the same garment reads.
+    anchors = garment_top_anchors(mask=synthetic_tshirt().mask)
+    assert anchors.sleeve_l is not None and anchors.sleeve_r is not None
+
+
+def _body(mannequin: Mannequin) -> Body:
+    pose = PersonPose(keypoints={k: Keypoint(*v) for k, v in mannequin.keypoints.items()}, mask=mannequin.mask)
+    return body_from_pose(pose=pose)
+
+
+def test_a_result_in_pieces_or_not_covering_the_torso_is_refused(mannequin: Mannequin) -> None:
+    body = _body(mannequin)
+    height, width = mannequin.mask.shape
+    whole = mannequin.torso.astype(np.float32)
+    check_result(alpha=whole, box=(0, 0, width, height), body=body, category=Category.TOPS)  # passes
+    pieces = whole.copy()
+    pieces[:, 370:400] = 0.0  # the garment split down the middle into two halves
+    with pytest.raises(EngineError) as caught:
+        check_result(alpha=pieces, box=(0, 0, width, height), body=body, category=Category.TOPS)
+    assert caught.value.code == EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED
+    collar = np.zeros_like(whole)
+    collar[226:300] = whole[226:300]  # only a yoke over the shoulders: the chest and belly left uncovered
+    with pytest.raises(EngineError) as caught:
+        check_result(alpha=collar, box=(0, 0, width, height), body=body, category=Category.TOPS)
+    assert caught.value.code == EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED
+    with pytest.raises(EngineError):
+        check_result(alpha=whole, box=(0, 0, width, height), body=body, category=Category.BOTTOMS)
+
+
+def _changed(mannequin: Mannequin, image: np.ndarray) -> np.ndarray:
+    return np.abs(image.astype(int) - mannequin.image.astype(int)).sum(axis=2) > 0
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_long_sleeves_end_at_the_wrists_and_short_ones_above_the_elbows(
+    mannequin: Mannequin, mannequin_local: LocalEngine, side: str
+) -> None:
+    shoulder, elbow, wrist = (np.array(mannequin.keypoints[f"{side}_{n}"][:2]) for n in ("shoulder", "elbow", "wrist"))
+    axis = (wrist - shoulder) / np.linalg.norm(wrist - shoulder)
+    arm = mannequin.regions["arms"] & ~mannequin.torso
+    # Only this arm: the half of the image on its side.
+    columns = np.arange(arm.shape[1])[None, :]
+    arm &= (columns > 384) if shoulder[0] > 384 else (columns < 384)
+    # The hand is protected from the wrist joint on (a disc of 0.15 shoulder widths), so a long cuff stops there.
+    tolerance = 0.16 * 180
+    for garment, end in ((synthetic_long_sleeve(), wrist), (synthetic_tshirt(), None)):
+        image = mannequin_local.render(person=mannequin.image, garment=garment.image, category=Category.TOPS).image
+        covered = arm & _changed(mannequin, image)
+        ys, xs = np.nonzero(covered)
+        reach = ((np.stack([xs, ys], axis=1) - shoulder) @ axis).max()
+        if end is not None:
+            assert abs(reach - float((end - shoulder) @ axis)) <= tolerance, reach
+        else:
+            assert 0.5 * float((elbow - shoulder) @ axis) < reach < float((elbow - shoulder) @ axis), reach
+
+
+def test_no_unchanged_pixel_is_enclosed_by_the_trousers(mannequin: Mannequin, mannequin_local: LocalEngine) -> None:
+    image = mannequin_local.render(
+        person=mannequin.image, garment=synthetic_trousers().image, category=Category.BOTTOMS
+    ).image
+    painted = _changed(mannequin, image).astype(np.uint8)
+    # What the painted garment encloses: flood the unpainted area from the image border; the rest is enclosed.
+    flood = (1 - painted).copy()
+    cv2.floodFill(flood, None, (0, 0), 2)
+    enclosed = flood == 1
+    legs = np.zeros_like(enclosed)
+    legs[506:930] = True
+    assert int((enclosed & legs).sum()) == 0
+    # The trousers do reach down the legs, both of them.
+    assert painted[800, 326] and painted[800, 442]
