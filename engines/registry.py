@@ -23,6 +23,8 @@ BUILTIN_ENGINES: dict[str, str] = {
     "gemini": "engines.hosted.gemini.GeminiEngine",
     "vertex": "engines.hosted.vertex.VertexEngine",
     "fashn": "engines.hosted.fashn.FashnEngine",
+    "cog": "engines.hosted.cog.CogEngine",
+    "replicate": "engines.hosted.replicate.ReplicateEngine",
 }
 
 ConfigFactory = Callable[[str], object | None]

@@ -44,6 +44,11 @@ class Generation(models.Model):
     use_watermark = models.BooleanField(default=True)
     is_mock = models.BooleanField(default=False)
     engine = models.CharField(max_length=50, blank=True, default="")
+    # Per-call engine options [ext] as the client sent them (seed, quality, garmentPhotoType); {} for defaults.
+    engine_options = models.JSONField(default=dict, blank=True)
+    # The hosted provider's job/prediction id once one was submitted: a retried attempt resumes it instead of
+    # submitting (and paying for) the same try-on again.
+    provider_job_id = models.CharField(max_length=200, blank=True, default="")
     webhook_url = models.URLField(max_length=2048, blank=True, default="")
 
     status = models.CharField(max_length=12, choices=GenerationStatus.choices, default=GenerationStatus.PENDING)
@@ -82,3 +87,24 @@ class Generation(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+
+class EngineProviderError(models.Model):
+    """The last error a hosted provider returned for one account's engine: what an operator needs to see to fix a
+    key, a quota or a model id without reading logs. One row per account and engine, overwritten each time."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="engine_provider_errors")
+    engine = models.CharField(max_length=50)
+    model_id = models.CharField(max_length=200, blank=True, default="")
+    code = models.CharField(max_length=50)
+    message = models.CharField(max_length=500)
+    retryable = models.BooleanField(default=False)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "engine"], name="engine_provider_error_one_per_engine"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engine}: {self.code}"

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from accounts.models import Account
-from generations.models import Generation, GenerationStatus
+from generations.models import EngineProviderError, Generation, GenerationStatus
 from tryon_project.api.datetimes import iso_ms
 from tryon_project.api.errors import ApiError, ErrorCode
 from tryon_project.storage import blob_signed_url
@@ -57,3 +59,27 @@ def generation_wire(*, generation: Generation) -> dict:
     if generation.duration_ms is not None:
         body["durationMs"] = generation.duration_ms
     return body
+
+
+@dataclass(frozen=True)
+class AccountEngineStatus:
+    """The operator's view of an account's engine: which one, its model id and licence, its last provider error."""
+
+    engine: str
+    model_id: str
+    licence: str
+    last_error: EngineProviderError | None
+
+
+def account_engine_status(*, account: Account) -> AccountEngineStatus:
+    """The engine this account's generations run on (its override or the server default) and its last error."""
+    from generations.engine_config import engine_describe
+
+    description = engine_describe(name=account.engine or None)
+    last_error = EngineProviderError.objects.filter(account=account, engine=description.name).first()
+    return AccountEngineStatus(
+        engine=description.name,
+        model_id=description.model_id,
+        licence=description.licence,
+        last_error=last_error,
+    )

@@ -196,17 +196,43 @@ TRYON_EXTRA_ENGINES = env.dict("TRYON_EXTRA_ENGINES", default={})
 # Hosted engines (docs/engines-hosted.md). Their timeout must stay below the task's soft time limit.
 TRYON_HOSTED_TIMEOUT_SECONDS = env.float("TRYON_HOSTED_TIMEOUT_SECONDS", default=60.0)
 TRYON_GEMINI_API_KEY = env.str("TRYON_GEMINI_API_KEY", default="")
-TRYON_GEMINI_MODEL = env.str("TRYON_GEMINI_MODEL", default="gemini-2.5-flash-image")
+TRYON_GEMINI_MODEL = env.str("TRYON_GEMINI_MODEL", default="gemini-3.1-flash-image")
 TRYON_GEMINI_BASE_URL = env.str("TRYON_GEMINI_BASE_URL", default="")
 TRYON_VERTEX_PROJECT = env.str("TRYON_VERTEX_PROJECT", default="")
 TRYON_VERTEX_LOCATION = env.str("TRYON_VERTEX_LOCATION", default="us-central1")
-TRYON_VERTEX_MODEL = env.str("TRYON_VERTEX_MODEL", default="virtual-try-on-preview-08-04")
+TRYON_VERTEX_MODEL = env.str("TRYON_VERTEX_MODEL", default="virtual-try-on-001")
 TRYON_VERTEX_API_KEY = env.str("TRYON_VERTEX_API_KEY", default="")
 TRYON_VERTEX_BASE_URL = env.str("TRYON_VERTEX_BASE_URL", default="")
+# dont_allow | allow_adult | allow_all (a children's clothing shop needs allow_all).
+TRYON_VERTEX_PERSON_GENERATION = env.str("TRYON_VERTEX_PERSON_GENERATION", default="allow_adult")
+TRYON_VERTEX_SAFETY_SETTING = env.str("TRYON_VERTEX_SAFETY_SETTING", default="block_medium_and_above")
+TRYON_VERTEX_SAMPLE_COUNT = env.int("TRYON_VERTEX_SAMPLE_COUNT", default=1)
+# Empty: the per-call quality option decides (fast 16, balanced the model's default, quality 48).
+TRYON_VERTEX_BASE_STEPS = env.int("TRYON_VERTEX_BASE_STEPS", default=None)
+TRYON_VERTEX_OUTPUT_MIME_TYPE = env.str("TRYON_VERTEX_OUTPUT_MIME_TYPE", default="image/jpeg")
+TRYON_VERTEX_OUTPUT_QUALITY = env.int("TRYON_VERTEX_OUTPUT_QUALITY", default=90)
 TRYON_FASHN_API_KEY = env.str("TRYON_FASHN_API_KEY", default="")
 TRYON_FASHN_BASE_URL = env.str("TRYON_FASHN_BASE_URL", default="https://api.fashn.ai")
 TRYON_FASHN_MODEL = env.str("TRYON_FASHN_MODEL", default="tryon-v1.6")
 TRYON_FASHN_MODE = env.str("TRYON_FASHN_MODE", default="balanced")
+# tryon-v1.6 only: conservative | permissive | none (empty: FASHN's default); segmentation_free true/false.
+TRYON_FASHN_MODERATION_LEVEL = env.str("TRYON_FASHN_MODERATION_LEVEL", default="")
+TRYON_FASHN_SEGMENTATION_FREE = env.bool("TRYON_FASHN_SEGMENTATION_FREE", default=None)
+# tryon-max only: 1k | 2k | 4k.
+TRYON_FASHN_RESOLUTION = env.str("TRYON_FASHN_RESOLUTION", default="1k")
+# Self-hosted Cog container (docs/engines-hosted.md): URL, model preset (idm-vton, fashn-vton-1.5, catvton, leffa,
+# custom), the custom preset as JSON, and a bearer token for an authenticating proxy in front of it.
+TRYON_COG_URL = env.str("TRYON_COG_URL", default="http://127.0.0.1:5000")
+TRYON_COG_PRESET = env.str("TRYON_COG_PRESET", default="idm-vton")
+TRYON_COG_PRESET_JSON = env.str("TRYON_COG_PRESET_JSON", default="")
+TRYON_COG_AUTH_TOKEN = env.str("TRYON_COG_AUTH_TOKEN", default="")
+# Replicate: API token, model "owner/name" (or a pinned version id), preset, and Prefer: wait seconds (1-60).
+TRYON_REPLICATE_API_TOKEN = env.str("TRYON_REPLICATE_API_TOKEN", default="")
+TRYON_REPLICATE_BASE_URL = env.str("TRYON_REPLICATE_BASE_URL", default="https://api.replicate.com")
+TRYON_REPLICATE_MODEL = env.str("TRYON_REPLICATE_MODEL", default="cuuupid/idm-vton")
+TRYON_REPLICATE_VERSION = env.str("TRYON_REPLICATE_VERSION", default="")
+TRYON_REPLICATE_PRESET = env.str("TRYON_REPLICATE_PRESET", default="idm-vton")
+TRYON_REPLICATE_WAIT_SECONDS = env.int("TRYON_REPLICATE_WAIT_SECONDS", default=30)
 TRYON_DEMO_CREDITS = env.int("TRYON_DEMO_CREDITS", default=100)
 TRYON_IDEMPOTENCY_TTL_HOURS = env.int("TRYON_IDEMPOTENCY_TTL_HOURS", default=24)
 # How long a repeated Idempotency-Key waits for the first request before answering 409.

@@ -9,29 +9,45 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from google import genai
 from google.genai import types
 
-from engines.base import EngineError, EngineErrorCode, TryOnRequest, TryOnResult
+from engines.base import EngineError, EngineErrorCode, Quality, TryOnRequest, TryOnResult
 from engines.hosted.common import DEFAULT_TIMEOUT_SECONDS, inspect_image
 from engines.hosted.google import GOOGLE_EXCEPTIONS, http_options, map_google_exception
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "virtual-try-on-preview-08-04"
+DEFAULT_MODEL = "virtual-try-on-001"
 DEFAULT_LOCATION = "us-central1"
+MODEL_SETTING = "TRYON_VERTEX_MODEL"
+# The model's documented values (its API takes them in lower case).
+PERSON_GENERATION = ("dont_allow", "allow_adult", "allow_all")
+SAFETY_SETTINGS = ("block_low_and_above", "block_medium_and_above", "block_only_high", "block_none")
+OUTPUT_MIME_TYPES = ("image/png", "image/jpeg")
+# Per-call quality as denoising steps; balanced leaves the model's own default.
+_BASE_STEPS = {Quality.FAST: 16, Quality.BALANCED: None, Quality.QUALITY: 48}
 
 
 @dataclass(frozen=True)
 class VertexConfig:
     project: str = ""
     location: str = DEFAULT_LOCATION
-    api_key: str = ""
+    api_key: str = field(default="", repr=False)  # a secret: kept out of reprs and logs
     model: str = DEFAULT_MODEL
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     base_url: str = ""
+    # "allow_all" lets the model render minors: a children's clothing shop needs it.
+    person_generation: str = "allow_adult"
+    safety_setting: str = "block_medium_and_above"
+    # More samples cost more but give a fallback when the safety filter drops one; the first image is used.
+    sample_count: int = 1
+    # None: the quality option (or the model's default) decides.
+    base_steps: int | None = None
+    output_mime_type: str = "image/jpeg"
+    output_compression_quality: int = 90
 
 
 def _client(config: VertexConfig) -> genai.Client:
@@ -72,30 +88,51 @@ class VertexEngine:
             person_image=types.Image(image_bytes=request.person_image, mime_type=person_mime),
             product_images=[types.ProductImage(product_image=types.Image(image_bytes=garment, mime_type=garment_mime))],
         )
-        # No seed: the API only accepts one with the SynthID watermark turned off, and the watermark stays on.
-        recontext_config = types.RecontextImageConfig(number_of_images=1)
+        seed = request.options.seed
+        base_steps = config.base_steps if config.base_steps is not None else _BASE_STEPS[request.options.quality]
+        recontext_config = types.RecontextImageConfig(
+            number_of_images=config.sample_count,
+            base_steps=base_steps,
+            seed=seed,
+            # The API accepts a seed only with the SynthID watermark off; without a seed the watermark stays on.
+            add_watermark=False if seed is not None else None,
+            person_generation=config.person_generation,
+            safety_filter_level=config.safety_setting,
+            output_mime_type=config.output_mime_type,
+            output_compression_quality=(
+                config.output_compression_quality if config.output_mime_type == "image/jpeg" else None
+            ),
+        )
         remote_started = time.monotonic()
         try:
             with _client(config) as client:
                 response = client.models.recontext_image(model=config.model, source=source, config=recontext_config)
         except GOOGLE_EXCEPTIONS as exc:
-            raise map_google_exception(exc, provider="Vertex AI") from exc
+            raise map_google_exception(exc, provider="Vertex AI", model_setting=MODEL_SETTING) from exc
         remote_ms = (time.monotonic() - remote_started) * 1000
 
         image, mime_type = _extract_image(response)
         logger.info("vertex try-on done", extra={"remote_ms": round(remote_ms)})
+        diagnostics: dict[str, object] = {
+            "model": config.model,
+            "location": config.location if config.project else "global",
+            "auth": "adc" if config.project else "api_key",
+            "garment_images_sent": 1,
+            "base_steps": base_steps,
+            "seed": seed,
+            "person_generation": config.person_generation,
+        }
+        # The model takes no hint about the kind of product photo.
+        ignored = sorted(request.options.requested & {"garmentPhotoType"})
+        if ignored:
+            diagnostics["ignored_options"] = ignored
         return TryOnResult(
             image=image,
             content_type=mime_type,
             engine=self.name,
             engine_version=config.model,
             timings_ms={"remote": remote_ms, "total": (time.monotonic() - started) * 1000},
-            diagnostics={
-                "model": config.model,
-                "location": config.location if config.project else "global",
-                "auth": "adc" if config.project else "api_key",
-                "garment_images_sent": 1,
-            },
+            diagnostics=diagnostics,
         )
 
 

@@ -19,7 +19,7 @@ def _fresh_registry():
 
 
 def test_names() -> None:
-    assert engine_names() == ["local", "mock", "gemini", "vertex", "fashn"]
+    assert engine_names() == ["local", "mock", "gemini", "vertex", "fashn", "cog", "replicate"]
 
 
 def test_default_is_the_setting(settings) -> None:

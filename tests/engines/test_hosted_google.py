@@ -1,84 +1,113 @@
-"""Hosted engine adapters against recorded HTTP exchanges.
+"""Gemini and Vertex AI adapters against recorded Google API exchanges.
 
-The two google-genai adapters talk to a local HTTP server that replays recorded Google API answers, so the real
-SDK builds, sends and parses every request. FASHN (plain ``requests``) is replayed with ``responses``.
+A local HTTP server replays recorded answers (errors with their real ``details``: RetryInfo, QuotaFailure, Help),
+so the real google-genai SDK builds, sends and parses every request.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from io import BytesIO
 
 import google.auth
 import pytest
-import requests
-import responses
 from google.auth import exceptions as auth_exceptions
+from google.genai import types
 from google.oauth2.credentials import Credentials
-from PIL import Image
 
-from engines.base import Category, EngineError, EngineErrorCode, EngineOptions, TryOnRequest
-from engines.hosted.fashn import FashnEngine
+from engines.base import Category, EngineError, EngineErrorCode, EngineOptions, GarmentPhotoType, Quality
+from engines.hosted import gemini as gemini_module
 from engines.hosted.gemini import GeminiEngine, build_prompt
+from engines.hosted.google import quota_info
 from engines.hosted.vertex import VertexEngine
-from generations.engine_config import engine_config_build
+from tests.engines.hosted_servers import (
+    GARMENT,
+    PERSON,
+    RESULT,
+    RESULT_B64,
+    FakeGoogle,
+    FromSettings,
+    _Server,
+    tryon_request,
+)
 
 ENGINE_ERROR = EngineErrorCode.ENGINE_ERROR
 CONTENT_REJECTED = EngineErrorCode.CONTENT_REJECTED
 
 
-class FromSettings:
-    """An engine built from the settings as they are at each call, the way the server's registry builds it."""
-
-    def __init__(self, engine_class: type, name: str, **kwargs: object) -> None:
-        self.engine_class, self.name, self.kwargs = engine_class, name, kwargs
-
-    def build(self):
-        return self.engine_class(engine_config_build(self.name), **self.kwargs)
-
-    @property
-    def version(self) -> str:
-        return self.build().version
-
-    def run(self, request: TryOnRequest):
-        return self.build().run(request)
+def _google_error(code: int, message: str, status: str, details: list | None = None) -> dict[str, object]:
+    error: dict[str, object] = {"code": code, "message": message, "status": status}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
 
 
-def _image(size: tuple[int, int], fmt: str, colour: tuple[int, int, int]) -> bytes:
-    buffer = BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format=fmt)
-    return buffer.getvalue()
+_HELP = {
+    "@type": "type.googleapis.com/google.rpc.Help",
+    "links": [
+        {
+            "description": "Learn more about Gemini API quotas",
+            "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+        }
+    ],
+}
 
 
-PERSON = _image((300, 400), "JPEG", (200, 170, 150))
-GARMENT = _image((200, 200), "PNG", (20, 40, 200))
-RESULT = _image((24, 32), "PNG", (10, 200, 10))
-RESULT_B64 = base64.b64encode(RESULT).decode()
-
-
-def _request(**overrides: object) -> TryOnRequest:
-    values: dict[str, object] = {
-        "person_image": PERSON,
-        "garment_images": (GARMENT,),
-        "title": "Blue tee",
-        "description": "Cotton crew-neck T-shirt",
-        "category": Category.TOPS,
-        "options": EngineOptions(seed=7),
+def _quota_failure(*violations: tuple[str, str]) -> dict[str, object]:
+    return {
+        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+        "violations": [
+            {"quotaMetric": metric, "quotaId": quota_id, "quotaDimensions": {"location": "global", "model": "m"}}
+            for metric, quota_id in violations
+        ],
     }
-    values.update(overrides)
-    return TryOnRequest(**values)  # type: ignore[arg-type]
 
 
-def _google_error(code: int, message: str, status: str) -> dict[str, object]:
-    return {"error": {"code": code, "message": message, "status": status}}
+def _retry_info(delay: str) -> dict[str, object]:
+    return {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}
 
 
-# Google API answers as recorded (bodies trimmed to the fields the adapters read; image data replaced).
+# Recorded 429 shapes of the Gemini API (messages trimmed): a per-minute limit with its RetryInfo, a spent daily
+# quota, and a model the project's tier has no quota for at all (limit: 0).
+PER_MINUTE_429 = _google_error(
+    429,
+    "You exceeded your current quota, please check your plan and billing details.",
+    "RESOURCE_EXHAUSTED",
+    [
+        _quota_failure(
+            (
+                "generativelanguage.googleapis.com/generate_content_paid_tier_requests",
+                "GenerateRequestsPerMinutePerProjectPerModel",
+            )
+        ),
+        _HELP,
+        _retry_info("36s"),
+    ],
+)
+DAILY_429 = _google_error(
+    429,
+    "You exceeded your current quota, please check your plan and billing details.",
+    "RESOURCE_EXHAUSTED",
+    [
+        _quota_failure(
+            (
+                "generativelanguage.googleapis.com/generate_requests_per_model_per_day",
+                "GenerateRequestsPerDayPerProjectPerModel",
+            )
+        ),
+        _HELP,
+        _retry_info("4s"),
+    ],
+)
+ZERO_LIMIT_429 = _google_error(
+    429,
+    "Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0, "
+    "model: gemini-3-pro-image",
+    "RESOURCE_EXHAUSTED",
+    [_HELP],
+)
 RETRYABLE_GOOGLE = [
     (429, _google_error(429, "Resource has been exhausted (e.g. check quota).", "RESOURCE_EXHAUSTED")),
     (500, _google_error(500, "An internal error has occurred. Please retry.", "INTERNAL")),
@@ -90,56 +119,6 @@ TERMINAL_GOOGLE = [
     (403, _google_error(403, "Permission denied on resource project demo.", "PERMISSION_DENIED")),
     (404, _google_error(404, "models/nope is not found for API version v1beta.", "NOT_FOUND")),
 ]
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: dict[str, object]
-
-
-@dataclass
-class FakeGoogle:
-    """Replays scripted (status, JSON body, delay) answers in order and records what the SDK sent."""
-
-    url: str = ""
-    script: list[tuple[int, dict[str, object], float]] = field(default_factory=list)
-    seen: list[Recorded] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def reply(self, status: int, body: dict[str, object], *, delay: float = 0.0) -> None:
-        self.script.append((status, body, delay))
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that timed out has closed its socket; the late write failing is the point of that test."""
-
-
-def _handler(fake: FakeGoogle) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length) or b"{}")
-            fake.seen.append(Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-            status, answer, delay = fake.script.pop(0) if fake.script else (599, {"error": "unscripted"}, 0.0)
-            if delay:
-                fake.release.wait(delay)
-            payload = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Keep test output quiet."""
-
-    return Handler
 
 
 @pytest.fixture(autouse=True)
@@ -157,7 +136,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fake_google() -> Iterator[FakeGoogle]:
     fake = FakeGoogle()
-    server = _Server(("127.0.0.1", 0), _handler(fake))
+    server = _Server(("127.0.0.1", 0), fake.handler())
     fake.url = f"http://127.0.0.1:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
@@ -174,7 +153,7 @@ def _expect(error: pytest.ExceptionInfo[EngineError], code: EngineErrorCode, *, 
 # --- Gemini ------------------------------------------------------------------------------------------------
 
 
-GEMINI_PATH = "/v1/models/gemini-2.5-flash-image:generateContent"
+GEMINI_PATH = "/v1/models/gemini-3.1-flash-image:generateContent"
 GEMINI_OK = {
     "candidates": [
         {
@@ -184,7 +163,7 @@ GEMINI_OK = {
         }
     ],
     "usageMetadata": {"promptTokenCount": 1042, "candidatesTokenCount": 1290, "totalTokenCount": 2332},
-    "modelVersion": "gemini-2.5-flash-image",
+    "modelVersion": "gemini-3.1-flash-image",
     "responseId": "resp-gem-1",
 }
 
@@ -200,10 +179,10 @@ def gemini(fake_google: FakeGoogle, settings) -> FromSettings:
 def test_gemini_success_sends_prompt_and_images_and_returns_the_image(gemini, fake_google):
     fake_google.reply(200, GEMINI_OK)
 
-    result = gemini.run(_request())
+    result = gemini.run(tryon_request())
 
     assert (result.image, result.content_type) == (RESULT, "image/png")
-    assert (result.engine, result.engine_version) == ("gemini", "gemini-2.5-flash-image")
+    assert (result.engine, result.engine_version) == ("gemini", "gemini-3.1-flash-image")
     assert result.diagnostics["response_id"] == "resp-gem-1"
     assert result.diagnostics["output_tokens"] == 1290
     assert "gem-secret-key" not in repr(result.diagnostics)
@@ -233,7 +212,7 @@ def test_gemini_rate_limit_and_server_errors_are_retryable(gemini, fake_google, 
     fake_google.reply(status, body)
 
     with pytest.raises(EngineError) as error:
-        gemini.run(_request())
+        gemini.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=True)
     assert str(status) in error.value.message
@@ -245,7 +224,7 @@ def test_gemini_client_errors_are_terminal(gemini, fake_google, status, body):
     fake_google.reply(status, body)
 
     with pytest.raises(EngineError) as error:
-        gemini.run(_request())
+        gemini.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=False)
     assert "gem-secret-key" not in error.value.message
@@ -256,7 +235,7 @@ def test_gemini_timeout_is_retryable(gemini, fake_google, settings):
     fake_google.reply(200, GEMINI_OK, delay=5)
 
     with pytest.raises(EngineError) as error:
-        gemini.run(_request())
+        gemini.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=True)
     assert "timed out" in error.value.message
@@ -268,7 +247,7 @@ def test_gemini_unreachable_host_is_retryable(gemini, settings):
     closed.server_close()
 
     with pytest.raises(EngineError) as error:
-        gemini.run(_request())
+        gemini.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=True)
 
@@ -276,8 +255,8 @@ def test_gemini_unreachable_host_is_retryable(gemini, settings):
 @pytest.mark.parametrize(
     "body",
     [
-        {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "modelVersion": "gemini-2.5-flash-image"},
-        {"candidates": [{"finishReason": "IMAGE_SAFETY", "index": 0}], "modelVersion": "gemini-2.5-flash-image"},
+        {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "modelVersion": "gemini-3.1-flash-image"},
+        {"candidates": [{"finishReason": "IMAGE_SAFETY", "index": 0}], "modelVersion": "gemini-3.1-flash-image"},
         {
             "candidates": [
                 {
@@ -293,7 +272,7 @@ def test_gemini_safety_refusals_are_content_rejected(gemini, fake_google, body):
     fake_google.reply(200, body)
 
     with pytest.raises(EngineError) as error:
-        gemini.run(_request())
+        gemini.run(tryon_request())
 
     _expect(error, CONTENT_REJECTED, retryable=False)
 
@@ -305,7 +284,7 @@ def test_gemini_text_only_answer_is_a_retryable_miss(gemini, fake_google):
     fake_google.reply(200, text_only)
 
     with pytest.raises(EngineError) as error:
-        gemini.run(_request())
+        gemini.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=True)
 
@@ -314,7 +293,7 @@ def test_gemini_invalid_argument_without_safety_wording_is_terminal(gemini, fake
     fake_google.reply(400, _google_error(400, "Unable to process input image. Please retry.", "INVALID_ARGUMENT"))
 
     with pytest.raises(EngineError) as error:
-        gemini.run(_request())
+        gemini.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=False)
 
@@ -323,7 +302,7 @@ def test_gemini_without_key_is_not_configured_and_sends_nothing(gemini, fake_goo
     settings.TRYON_GEMINI_API_KEY = ""
 
     with pytest.raises(EngineError) as error:
-        gemini.run(_request())
+        gemini.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=False)
     assert "not configured" in error.value.message
@@ -332,7 +311,7 @@ def test_gemini_without_key_is_not_configured_and_sends_nothing(gemini, fake_goo
 
 def test_gemini_unreadable_customer_photo_fails_before_any_call(gemini, fake_google):
     with pytest.raises(EngineError) as error:
-        gemini.run(_request(person_image=b"not an image"))
+        gemini.run(tryon_request(person_image=b"not an image"))
 
     _expect(error, EngineErrorCode.CUSTOMER_IMAGE_INVALID, retryable=False)
     assert fake_google.seen == []
@@ -340,7 +319,7 @@ def test_gemini_unreadable_customer_photo_fails_before_any_call(gemini, fake_goo
 
 def test_gemini_prompt_follows_category_and_keeps_merchant_text_quoted():
     prompt = build_prompt(
-        _request(category=Category.BOTTOMS, title='Jeans "slim"\n\nIgnore this', description=""), garment_count=2
+        tryon_request(category=Category.BOTTOMS, title='Jeans "slim"\n\nIgnore this', description=""), garment_count=2
     )
 
     assert "trousers, shorts or skirt" in prompt
@@ -353,7 +332,7 @@ def test_gemini_prompt_follows_category_and_keeps_merchant_text_quoted():
 # --- Vertex AI ---------------------------------------------------------------------------------------------
 
 
-VERTEX_MODEL_PATH = "publishers/google/models/virtual-try-on-preview-08-04:predict"
+VERTEX_MODEL_PATH = "publishers/google/models/virtual-try-on-001:predict"
 VERTEX_OK = {"predictions": [{"mimeType": "image/png", "bytesBase64Encoded": RESULT_B64}]}
 
 
@@ -382,17 +361,26 @@ def vertex(fake_google: FakeGoogle, settings, adc) -> FromSettings:
 def test_vertex_success_with_project_credentials(vertex, fake_google):
     fake_google.reply(200, VERTEX_OK)
 
-    result = vertex.run(_request(garment_images=(GARMENT, PERSON)))
+    result = vertex.run(tryon_request(garment_images=(GARMENT, PERSON)))
 
     assert (result.image, result.content_type) == (RESULT, "image/png")
-    assert (result.engine, result.engine_version) == ("vertex", "virtual-try-on-preview-08-04")
+    assert (result.engine, result.engine_version) == ("vertex", "virtual-try-on-001")
     [sent] = fake_google.seen
     assert sent.path == f"/v1beta1/projects/shop-project/locations/europe-west4/{VERTEX_MODEL_PATH}"
     assert sent.headers["authorization"] == "Bearer ya29.adc-token"
     [instance] = sent.body["instances"]
     assert instance["personImage"]["image"]["bytesBase64Encoded"] == base64.b64encode(PERSON).decode()
     assert [p["image"]["bytesBase64Encoded"] for p in instance["productImages"]] == [base64.b64encode(GARMENT).decode()]
-    assert sent.body["parameters"] == {"sampleCount": 1}
+    assert sent.body["parameters"] == {
+        "sampleCount": 1,
+        "seed": 7,
+        # A seed is only accepted with the SynthID watermark off.
+        "addWatermark": False,
+        # The SDK sends its enum names; the settings take the documented lower-case values.
+        "personGeneration": "ALLOW_ADULT",
+        "safetySetting": "BLOCK_MEDIUM_AND_ABOVE",
+        "outputOptions": {"mimeType": "image/jpeg", "compressionQuality": 90},
+    }
 
 
 def test_vertex_express_mode_uses_the_api_key(vertex, fake_google, settings):
@@ -400,7 +388,7 @@ def test_vertex_express_mode_uses_the_api_key(vertex, fake_google, settings):
     settings.TRYON_VERTEX_API_KEY = "vertex-express-key"
     fake_google.reply(200, VERTEX_OK)
 
-    result = vertex.run(_request())
+    result = vertex.run(tryon_request())
 
     assert result.image == RESULT
     [sent] = fake_google.seen
@@ -415,7 +403,7 @@ def test_vertex_rate_limit_and_server_errors_are_retryable(vertex, fake_google, 
     fake_google.reply(status, body)
 
     with pytest.raises(EngineError) as error:
-        vertex.run(_request())
+        vertex.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=True)
     assert len(fake_google.seen) == 1
@@ -426,7 +414,7 @@ def test_vertex_client_errors_are_terminal(vertex, fake_google, status, body):
     fake_google.reply(status, body)
 
     with pytest.raises(EngineError) as error:
-        vertex.run(_request())
+        vertex.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=False)
 
@@ -436,7 +424,7 @@ def test_vertex_timeout_is_retryable(vertex, fake_google, settings):
     fake_google.reply(200, VERTEX_OK, delay=5)
 
     with pytest.raises(EngineError) as error:
-        vertex.run(_request())
+        vertex.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=True)
 
@@ -461,7 +449,7 @@ def test_vertex_safety_refusals_are_content_rejected(vertex, fake_google, status
     fake_google.reply(status, body)
 
     with pytest.raises(EngineError) as error:
-        vertex.run(_request())
+        vertex.run(tryon_request())
 
     _expect(error, CONTENT_REJECTED, retryable=False)
 
@@ -470,7 +458,7 @@ def test_vertex_without_project_or_key_is_not_configured(vertex, fake_google, se
     settings.TRYON_VERTEX_PROJECT = ""
 
     with pytest.raises(EngineError) as error:
-        vertex.run(_request())
+        vertex.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=False)
     assert "not configured" in error.value.message
@@ -484,182 +472,218 @@ def test_vertex_missing_application_default_credentials_is_terminal(vertex, fake
     monkeypatch.setattr(google.auth, "default", no_credentials)
 
     with pytest.raises(EngineError) as error:
-        vertex.run(_request())
+        vertex.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=False)
     assert "GOOGLE_APPLICATION_CREDENTIALS" in error.value.message
     assert fake_google.seen == []
 
 
-# --- FASHN -------------------------------------------------------------------------------------------------
+# --- What the issue found broken, each proven fixed ----------------------------------------------------------
 
 
-FASHN = "https://fashn.test"
-RUN_URL = f"{FASHN}/v1/run"
-STATUS_URL = f"{FASHN}/v1/status/pred-123"
+def test_gemini_default_model_is_the_current_one(settings):
+    from generations.engine_config import engine_config_build
+
+    assert gemini_module.DEFAULT_MODEL == "gemini-3.1-flash-image"
+    assert settings.TRYON_GEMINI_MODEL == "gemini-3.1-flash-image"
+    assert engine_config_build("gemini").model == "gemini-3.1-flash-image"
+    assert "gemini-3-pro-image" in gemini_module.KNOWN_MODELS
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
+def test_gemini_pro_image_model_is_sent_as_configured(gemini, fake_google, settings):
+    settings.TRYON_GEMINI_MODEL = "gemini-3-pro-image"
+    fake_google.reply(200, GEMINI_OK)
 
-    def __call__(self) -> float:
-        return self.now
+    result = gemini.run(tryon_request())
 
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+    assert result.engine_version == "gemini-3-pro-image"
+    assert fake_google.seen[0].path == "/v1/models/gemini-3-pro-image:generateContent"
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def fashn(settings, clock) -> FromSettings:
-    settings.TRYON_FASHN_API_KEY = "fa-secret-key"
-    settings.TRYON_FASHN_BASE_URL = FASHN + "/"
-    settings.TRYON_HOSTED_TIMEOUT_SECONDS = 60
-    return FromSettings(FashnEngine, "fashn", sleep=clock.sleep, clock=clock, poll_interval=2.0)
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-def _status(status: str, **extra: object) -> dict[str, object]:
-    return {"id": "pred-123", "status": status, "error": None, "output": None, **extra}
-
-
-def test_fashn_polls_until_completed_and_returns_the_base64_output(fashn, rsps, clock):
-    rsps.post(RUN_URL, json={"id": "pred-123", "error": None})
-    for state in ("starting", "in_queue", "processing"):
-        rsps.get(STATUS_URL, json=_status(state))
-    rsps.get(STATUS_URL, json=_status("completed", output=[f"data:image/png;base64,{RESULT_B64}"]))
-
-    result = fashn.run(_request(category=Category.DRESSES))
-
-    assert (result.image, result.content_type) == (RESULT, "image/png")
-    assert (result.engine, result.engine_version) == ("fashn", "tryon-v1.6")
-    assert result.diagnostics == {"model": "tryon-v1.6", "job_id": "pred-123", "polls": 4, "mode": "balanced"}
-    assert clock.sleeps == [2.0, 2.0, 2.0, 2.0]
-    run_call = rsps.calls[0].request
-    assert run_call.headers["Authorization"] == "Bearer fa-secret-key"
-    body = json.loads(run_call.body)
-    assert body["model_name"] == "tryon-v1.6"
-    inputs = body["inputs"]
-    assert inputs["model_image"] == "data:image/jpeg;base64," + base64.b64encode(PERSON).decode()
-    assert inputs["garment_image"] == "data:image/png;base64," + base64.b64encode(GARMENT).decode()
-    assert (inputs["category"], inputs["return_base64"], inputs["seed"]) == ("one-pieces", True, 7)
-    assert [c.request.method for c in rsps.calls] == ["POST", "GET", "GET", "GET", "GET"]
-
-
-@pytest.mark.parametrize(
-    ("error", "code", "retryable"),
-    [
-        ({"name": "PoseError", "message": "Unable to detect body pose in model image."}, "PERSON_NOT_DETECTED", False),
-        ({"name": "ImageLoadError", "message": "Error loading model image: bad data"}, "CUSTOMER_IMAGE_INVALID", False),
-        ({"name": "ImageLoadError", "message": "Error loading garment image"}, "PRODUCT_IMAGE_INVALID", False),
-        ({"name": "ContentModerationError", "message": "Prohibited content detected."}, "CONTENT_REJECTED", False),
-        ({"name": "PipelineError", "message": "Unexpected error."}, "ENGINE_ERROR", True),
-    ],
-)
-def test_fashn_failed_status_is_mapped_by_error_name(fashn, rsps, error, code, retryable):
-    rsps.post(RUN_URL, json={"id": "pred-123", "error": None})
-    rsps.get(STATUS_URL, json=_status("processing"))
-    rsps.get(STATUS_URL, json=_status("failed", error=error))
-
-    with pytest.raises(EngineError) as raised:
-        fashn.run(_request())
-
-    _expect(raised, EngineErrorCode(code), retryable=retryable)
-
-
-@pytest.mark.parametrize(
-    ("status", "name", "retryable"),
-    [
-        (429, "RateLimitExceeded", True),
-        (429, "ConcurrencyLimitExceeded", True),
-        (500, "InternalServerError", True),
-        (503, "", True),
-        (429, "OutOfCredits", False),
-        (400, "BadRequest", False),
-        (401, "UnauthorizedAccess", False),
-        (403, "Forbidden", False),
-    ],
-)
-def test_fashn_http_errors_on_submit(fashn, rsps, status, name, retryable):
-    rsps.post(RUN_URL, status=status, json={"error": name, "message": "recorded message"})
+def test_gemini_retired_model_404_names_the_setting_to_change(gemini, fake_google):
+    fake_google.reply(
+        404,
+        _google_error(
+            404,
+            "models/gemini-2.5-flash-image is not found for API version v1beta, or is not supported for "
+            "generateContent. Call ListModels to see the list of available models and their supported methods.",
+            "NOT_FOUND",
+        ),
+    )
 
     with pytest.raises(EngineError) as error:
-        fashn.run(_request())
-
-    _expect(error, ENGINE_ERROR, retryable=retryable)
-    assert "fa-secret-key" not in error.value.message
-    assert len(rsps.calls) == 1
-
-
-@pytest.mark.parametrize(
-    "exc", [requests.exceptions.ReadTimeout("read timed out"), requests.exceptions.ConnectionError("refused")]
-)
-def test_fashn_timeouts_and_connection_errors_are_retryable(fashn, rsps, exc):
-    rsps.post(RUN_URL, body=exc)
-
-    with pytest.raises(EngineError) as error:
-        fashn.run(_request())
-
-    _expect(error, ENGINE_ERROR, retryable=True)
-
-
-def test_fashn_gives_up_at_the_deadline(fashn, rsps, clock, settings):
-    settings.TRYON_HOSTED_TIMEOUT_SECONDS = 9
-    rsps.post(RUN_URL, json={"id": "pred-123", "error": None})
-    rsps.get(STATUS_URL, json=_status("processing"))
-
-    with pytest.raises(EngineError) as error:
-        fashn.run(_request())
-
-    _expect(error, ENGINE_ERROR, retryable=True)
-    assert "9 s" in error.value.message
-    assert sum(clock.sleeps) == 9
-    assert len(rsps.calls) == 1 + 4
-
-
-def test_fashn_rides_out_a_transient_status_error(fashn, rsps):
-    rsps.post(RUN_URL, json={"id": "pred-123", "error": None})
-    rsps.get(STATUS_URL, status=503, json={"error": "ServiceUnavailable", "message": "try later"})
-    rsps.get(STATUS_URL, json=_status("completed", output=[f"data:image/png;base64,{RESULT_B64}"]))
-
-    assert fashn.run(_request()).image == RESULT
-
-
-def test_fashn_url_output_is_downloaded_through_the_safe_fetcher(fashn, rsps, monkeypatch):
-    from tryon_project import http_fetch
-
-    fetched: list[str] = []
-
-    def fake_fetch(*, url: str, **kwargs: object) -> http_fetch.FetchResult:
-        fetched.append(url)
-        return http_fetch.FetchResult(200, RESULT, "image/png", url, 1.0)
-
-    monkeypatch.setattr(http_fetch, "url_fetch", fake_fetch)
-    rsps.post(RUN_URL, json={"id": "pred-123", "error": None})
-    rsps.get(STATUS_URL, json=_status("completed", output=["https://cdn.fashn.test/out.png"]))
-
-    assert fashn.run(_request()).image == RESULT
-    assert fetched == ["https://cdn.fashn.test/out.png"]
-
-
-def test_fashn_without_key_is_not_configured(fashn, rsps, settings):
-    settings.TRYON_FASHN_API_KEY = ""
-
-    with pytest.raises(EngineError) as error:
-        fashn.run(_request())
+        gemini.run(tryon_request())
 
     _expect(error, ENGINE_ERROR, retryable=False)
-    assert "not configured" in error.value.message
-    assert len(rsps.calls) == 0
+    assert "TRYON_GEMINI_MODEL" in error.value.message
+    assert "retired or unknown" in error.value.message
+
+
+@pytest.mark.parametrize("variable", ["GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE"])
+def test_vertex_environment_variables_do_not_redirect_gemini(gemini, fake_google, monkeypatch, variable):
+    monkeypatch.setenv(variable, "True")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "someone-elses-project")
+    monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "us-central1")
+    fake_google.reply(200, GEMINI_OK)
+
+    result = gemini.run(tryon_request())
+
+    assert result.image == RESULT
+    [sent] = fake_google.seen
+    # The Gemini Developer API path with the API key: not Vertex's /v1beta1/projects/... with OAuth.
+    assert sent.path == GEMINI_PATH
+    assert sent.headers["x-goog-api-key"] == "gem-secret-key"
+    assert "authorization" not in sent.headers
+
+
+def test_gemini_per_minute_429_retries_after_its_retry_delay(gemini, fake_google):
+    fake_google.reply(429, PER_MINUTE_429)
+
+    with pytest.raises(EngineError) as error:
+        gemini.run(tryon_request())
+
+    _expect(error, ENGINE_ERROR, retryable=True)
+    assert error.value.retry_after == 36.0
+    assert len(fake_google.seen) == 1
+
+
+@pytest.mark.parametrize(("body", "window"), [(DAILY_429, "daily"), (ZERO_LIMIT_429, "zero")], ids=["daily", "zero"])
+def test_gemini_daily_or_zero_quota_fails_at_once(gemini, fake_google, body, window):
+    fake_google.reply(429, body)
+
+    with pytest.raises(EngineError) as error:
+        gemini.run(tryon_request())
+
+    _expect(error, EngineErrorCode.ENGINE_QUOTA_EXCEEDED, retryable=False)
+    assert error.value.retry_after is None
+    assert f"{window} quota is exhausted" in error.value.message
+
+
+def test_vertex_per_minute_429_retries_after_its_retry_delay(vertex, fake_google):
+    body = _google_error(
+        429,
+        "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model with base model: "
+        "virtual-try-on-001.",
+        "RESOURCE_EXHAUSTED",
+        [
+            _quota_failure(("aiplatform.googleapis.com/online_prediction_requests_per_base_model", "PerMinute")),
+            _retry_info("12.500s"),
+        ],
+    )
+    fake_google.reply(429, body)
+
+    with pytest.raises(EngineError) as error:
+        vertex.run(tryon_request())
+
+    _expect(error, ENGINE_ERROR, retryable=True)
+    assert error.value.retry_after == 12.5
+
+
+def test_quota_info_reads_the_details_as_google_sends_them():
+    info = quota_info(PER_MINUTE_429)
+    assert info.retry_delay == 36.0
+    assert info.quota_ids == (
+        "GenerateRequestsPerMinutePerProjectPerModel",
+        "generativelanguage.googleapis.com/generate_content_paid_tier_requests",
+    )
+    assert not info.daily
+    assert quota_info(DAILY_429).daily
+    assert quota_info({"error": {"details": [_retry_info("soon")]}}).retry_delay is None
+    assert quota_info(None).quota_ids == ()
+
+
+def test_gemini_sends_at_most_three_images(gemini, fake_google):
+    views = tuple(bytes(GARMENT) for _ in range(4))
+    fake_google.reply(200, GEMINI_OK)
+
+    result = gemini.run(tryon_request(garment_images=views))
+
+    [content] = fake_google.seen[0].body["contents"]
+    images = [part for part in content["parts"] if "inlineData" in part]
+    assert len(images) == 3  # the person and two garment views
+    assert result.diagnostics["garment_images_sent"] == 2
+
+
+def test_every_sdk_finish_reason_is_classified():
+    known = (
+        gemini_module._REFUSAL_FINISH_REASONS
+        | set(gemini_module._ACCOUNT_FINISH_REASONS)
+        | gemini_module._RETRY_FINISH_REASONS
+    )
+    assert {reason.name for reason in types.FinishReason} == known
+
+
+@pytest.mark.parametrize(
+    ("reason", "code", "retryable"),
+    [
+        ("PUP_LIMITED_DISABLED", ENGINE_ERROR, False),
+        ("ESCALATION", CONTENT_REJECTED, False),
+        ("MODEL_ARMOR", CONTENT_REJECTED, False),
+        ("SPII", CONTENT_REJECTED, False),
+        ("NO_IMAGE", ENGINE_ERROR, True),
+        ("MAX_TOKENS", ENGINE_ERROR, True),
+        ("SOMETHING_NEW", ENGINE_ERROR, True),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:SOMETHING_NEW is not a valid FinishReason")
+def test_gemini_finish_reasons_without_an_image(gemini, fake_google, reason, code, retryable):
+    fake_google.reply(200, {"candidates": [{"finishReason": reason, "index": 0}]})
+
+    with pytest.raises(EngineError) as error:
+        gemini.run(tryon_request())
+
+    _expect(error, code, retryable=retryable)
+    assert reason in error.value.message
+
+
+def test_gemini_photo_type_is_a_prompt_hint_and_quality_is_reported_ignored(gemini, fake_google):
+    fake_google.reply(200, GEMINI_OK)
+    options = EngineOptions(
+        seed=3, quality=Quality.QUALITY, garment_photo_type=GarmentPhotoType.FLAT_LAY,
+        requested=frozenset({"seed", "quality", "garmentPhotoType"}),
+    )  # fmt: skip
+
+    result = gemini.run(tryon_request(options=options))
+
+    text = fake_google.seen[0].body["contents"][0]["parts"][0]["text"]
+    assert "flat-lay or packshot" in text
+    assert fake_google.seen[0].body["generationConfig"]["seed"] == 3
+    assert result.diagnostics["ignored_options"] == ["quality"]
+
+
+def test_vertex_parameters_from_settings_and_per_call_options(vertex, fake_google, settings):
+    settings.TRYON_VERTEX_PERSON_GENERATION = "allow_all"
+    settings.TRYON_VERTEX_SAFETY_SETTING = "block_only_high"
+    settings.TRYON_VERTEX_SAMPLE_COUNT = 2
+    settings.TRYON_VERTEX_OUTPUT_MIME_TYPE = "image/png"
+    fake_google.reply(200, VERTEX_OK)
+    options = EngineOptions(quality=Quality.QUALITY, requested=frozenset({"quality", "garmentPhotoType"}))
+
+    result = vertex.run(tryon_request(options=options))
+
+    assert fake_google.seen[0].body["parameters"] == {
+        "sampleCount": 2,
+        "baseSteps": 48,
+        "personGeneration": "ALLOW_ALL",
+        "safetySetting": "BLOCK_ONLY_HIGH",
+        "outputOptions": {"mimeType": "image/png"},
+    }  # no seed: the watermark stays on
+    assert result.diagnostics["ignored_options"] == ["garmentPhotoType"]
+    assert result.diagnostics["base_steps"] == 48
+
+
+def test_vertex_base_steps_setting_wins_over_quality(vertex, fake_google, settings):
+    settings.TRYON_VERTEX_BASE_STEPS = 24
+    fake_google.reply(200, VERTEX_OK)
+
+    vertex.run(tryon_request(options=EngineOptions(quality=Quality.FAST, requested=frozenset({"quality"}))))
+
+    assert fake_google.seen[0].body["parameters"]["baseSteps"] == 24
+
+
+def test_vertex_default_model_is_ga(settings):
+    from generations.engine_config import engine_config_build
+
+    assert settings.TRYON_VERTEX_MODEL == "virtual-try-on-001"
+    assert engine_config_build("vertex").model == "virtual-try-on-001"
