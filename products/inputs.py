@@ -117,6 +117,10 @@ def product_input_parse(
     is_reference = not values and entries is None
     if external_id is not None and external_id.startswith(ANON_PREFIX) and (require_external_id or not is_reference):
         errors.add("externalId", message=f"must not start with the reserved prefix '{ANON_PREFIX}'")
+    if external_id is not None and "/" in external_id and not is_reference:
+        # The id is a path segment of /products/{externalId} and /products/{externalId}/stats: with "/" allowed,
+        # "a/stats" and the stats of "a" would be one path (docs/products.md).
+        errors.add("externalId", message="must not contain '/'")
     if errors.details:
         raise validation_error(errors.details)
     images = None if entries is None else _resolve_images(entries, files, path_prefix)

@@ -81,7 +81,7 @@ class ProductImageInputSerializer(ProductImageSourceSerializer):
 
 
 class ProductUpsertSerializer(serializers.Serializer):
-    externalId = serializers.CharField(max_length=EXTERNAL_ID_MAX_LENGTH, help_text="Must not start with `_anon_`.")
+    externalId = serializers.CharField(max_length=EXTERNAL_ID_MAX_LENGTH, help_text="Any character but `/`; must not start with `_anon_`.")
     title = serializers.CharField(required=False, allow_null=True)
     description = serializers.CharField(required=False, allow_null=True)
     images = ProductImageInputSerializer(

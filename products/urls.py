@@ -1,12 +1,12 @@
 from django.urls import re_path
 
-from products.apis import ProductCollectionApi, ProductDetailApi, ProductStatsApi
+from products.apis import ProductCollectionApi, ProductDetailApi
 
-# An externalId may hold any character, "/" included (send it percent-encoded); the stats route is tried first,
-# so an id that itself ends in "/stats" cannot be addressed on the detail route (docs/products.md).
-# [\s\S], not ".": line breaks are characters like any other in an id.
+# An externalId is one path segment: any character but "/" (refused at upsert, docs/products.md), so
+# /products/{id}/stats and /products/{id} never overlap and /products/x/unknown matches no route (404 NOT_FOUND).
+# [^/], not ".": line breaks are characters like any other in an id.
+# /products/{id}/stats is served by generations (generations/urls.py): the figures are generations' data.
 urlpatterns = [
     re_path(r"^products/?$", ProductCollectionApi.as_view(), name="products"),
-    re_path(r"^products/(?P<external_id>[\s\S]+?)/stats/?$", ProductStatsApi.as_view(), name="product-stats"),
-    re_path(r"^products/(?P<external_id>[\s\S]+?)/?$", ProductDetailApi.as_view(), name="product-detail"),
+    re_path(r"^products/(?P<external_id>[^/]+)/?$", ProductDetailApi.as_view(), name="product-detail"),
 ]

@@ -14,6 +14,7 @@ from accounts.services import credits_reserve
 from customers.models import CustomerImage, ImageSource
 from customers.selectors import customer_image_get
 from customers.services import customer_image_create, customer_image_discard
+from generations.engine_config import engine_registry
 from generations.inputs import CustomerImageKind, TryOnInput
 from generations.models import Generation, GenerationStatus
 from generations.services.lifecycle import generation_terminal_notify
@@ -126,7 +127,9 @@ def generation_create(*, account: Account, tryon: TryOnInput) -> Generation:
                 retention_days=customer_image.retention_days,
                 use_watermark=tryon.use_watermark,
                 is_mock=is_mock,
-                engine="mock" if is_mock else (account.engine or ""),
+                # The engine it is for, named even when it is the server's default: a failure then shows the same
+                # engine a completion would.
+                engine="mock" if is_mock else (account.engine or engine_registry().default),
                 webhook_url=tryon.webhook_url,
             )
             if is_mock:
@@ -137,6 +140,7 @@ def generation_create(*, account: Account, tryon: TryOnInput) -> Generation:
             generation.save(force_insert=True)
             product_touch(product=product)
             if is_mock:
+                _mock_times_align(generation=generation)
                 generation_terminal_notify(
                     generation_id=generation.id, account_id=account.pk, webhook_url=generation.webhook_url
                 )
@@ -156,7 +160,13 @@ def _mock_complete(*, generation: Generation, person_key: str) -> None:
     now = timezone.now()
     generation.result_key = blob_save(kind="result", data=blob_read(key=person_key), content_type="image/jpeg")
     generation.status = GenerationStatus.COMPLETED
-    generation.started_at = now
-    generation.completed_at = now
     generation.duration_ms = 0
     generation.result_expires_at = now + timedelta(days=generation.retention_days)
+
+
+def _mock_times_align(*, generation: Generation) -> None:
+    """The insert stamps `created_at` itself (auto_now_add), after `_mock_complete` ran: the instant result takes
+    that same instant, so it never reads as completed before it was created."""
+    at = generation.created_at
+    Generation.objects.filter(id=generation.id).update(started_at=at, completed_at=at, updated_at=at)
+    generation.started_at = generation.completed_at = generation.updated_at = at

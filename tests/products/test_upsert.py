@@ -131,8 +131,8 @@ def test_numeric_external_id_is_its_decimal_string(api):
     assert response.json()["externalId"] == "123456"
 
 
-def test_id_of_255_characters_and_any_characters(api):
-    long_id = "é/ x?#%" + "a" * 248
+def test_id_of_255_characters_and_any_characters_but_slash(api):
+    long_id = "é\\ x?#%" + "a" * 248
     assert len(long_id) == 255
     response = api.post_json(PRODUCTS, {"externalId": long_id, "imageUrls": IMG})
     assert response.status_code == 201
