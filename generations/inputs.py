@@ -39,3 +39,5 @@ class TryOnInput:
     retention_days: int | None = None
     use_watermark: bool = True
     webhook_url: str = ""
+    # [ext] per-call engine options as validated by engine_options_parse ({} when the call sets none).
+    engine_options: dict[str, object] = field(default_factory=dict)

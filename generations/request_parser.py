@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from generations.engine_options import engine_options_parse
 from generations.inputs import CustomerImageKind, CustomerImageRef, TryOnInput
 from products.inputs import product_input_parse
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
@@ -80,6 +81,8 @@ def tryon_input_parse(*, data: dict, body: ParsedBody) -> TryOnInput:
     webhook_url = data.get("webhookUrl") or ""
     if not isinstance(webhook_url, str) or len(webhook_url) > 2048:
         collected.details.append(ErrorDetail(path="webhookUrl", message="must be a URL of at most 2048 characters"))
+    # [ext] per-call engine options (seed, quality, garmentPhotoType): their own parser, see engine_options.py.
+    engine_options = collected.collect(engine_options_parse, value=data.get("options"))
     located = collected.collect(_product_item, data=data)
     missing_customer: ApiError | None = None
     try:
@@ -113,6 +116,7 @@ def tryon_input_parse(*, data: dict, body: ParsedBody) -> TryOnInput:
         retention_days=retention,
         use_watermark=use_watermark,
         webhook_url=webhook_url,
+        engine_options=engine_options or {},
     )
 
 

@@ -55,6 +55,12 @@ class TryOnOutputSerializer(serializers.Serializer):
     keepForDays = serializers.ChoiceField(choices=RetentionDays.choices, required=False)
 
 
+class TryOnEngineOptionsSerializer(serializers.Serializer):
+    seed = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+    quality = serializers.ChoiceField(choices=["fast", "balanced", "quality"], required=False, default="balanced")
+    garmentPhotoType = serializers.ChoiceField(choices=["auto", "flat-lay", "model"], required=False, default="auto")
+
+
 class TryOnRequestSerializer(serializers.Serializer):
     product = TryOnProductItemSerializer(required=False)
     products = serializers.ListField(
@@ -72,6 +78,10 @@ class TryOnRequestSerializer(serializers.Serializer):
     useWatermark = serializers.BooleanField(required=False, default=True)
     output = TryOnOutputSerializer(required=False)
     webhookUrl = serializers.URLField(required=False, help_text="[ext] One-off webhook target.")
+    options = TryOnEngineOptionsSerializer(
+        required=False,
+        help_text="[ext] Per-call engine options; an engine that cannot honour one ignores it (docs/api.md).",
+    )
 
 
 class TryOnMultipartSerializer(serializers.Serializer):

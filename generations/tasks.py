@@ -16,6 +16,9 @@ from tryon_project.api.errors import GenerationErrorCode
 
 logger = logging.getLogger("tryon.generations")
 
+# A provider's retry delay longer than this is not waited out in the queue (the generation would look stuck).
+MAX_RETRY_AFTER_SECONDS = 900.0
+
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, name="generations.run")
 def generation_run(self, generation_id: str) -> str:
@@ -25,9 +28,13 @@ def generation_run(self, generation_id: str) -> str:
         if self.request.retries + 1 >= settings.TRYON_MAX_ATTEMPTS:
             generation_fail(generation_id=generation_id, code=exc.code, message=exc.message)
             return "failed"
-        # Exponential backoff with jitter: 5 s, 10 s, 20 s ... (+ up to 50 %).
-        countdown = 5 * 2**self.request.retries
-        raise self.retry(countdown=countdown * (1 + random.random() / 2), exc=exc) from exc
+        if exc.retry_after:
+            # The provider said when to come back (a per-minute quota's RetryInfo, Retry-After): wait exactly that.
+            countdown = min(exc.retry_after, MAX_RETRY_AFTER_SECONDS)
+        else:
+            # Exponential backoff with jitter: 5 s, 10 s, 20 s ... (+ up to 50 %).
+            countdown = 5 * 2**self.request.retries * (1 + random.random() / 2)
+        raise self.retry(countdown=countdown, exc=exc) from exc
     except SoftTimeLimitExceeded:
         generation_fail(
             generation_id=generation_id,

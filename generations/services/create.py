@@ -131,6 +131,7 @@ def generation_create(*, account: Account, tryon: TryOnInput) -> Generation:
                 # engine a completion would.
                 engine="mock" if is_mock else (account.engine or engine_registry().default),
                 webhook_url=tryon.webhook_url,
+                engine_options=tryon.engine_options,
             )
             if is_mock:
                 _mock_complete(generation=generation, person_key=customer_image.storage_key)

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from engines.base import Category, EngineError, TryOnRequest
 from generations.engine_config import engine_get
+from generations.engine_options import engine_options_build
 from generations.models import Generation
 from generations.services.lifecycle import Claim, generation_claim, generation_complete, generation_fail
+from generations.services.provider import engine_failure_record, generation_provider_job_save
 from tryon_project.api.errors import GenerationErrorCode
 from tryon_project.storage import blob_delete, blob_read, blob_save
 from watermark.services import watermark_apply_for_account
@@ -20,10 +22,12 @@ logger = logging.getLogger("tryon.generations")
 class RetryableGenerationError(Exception):
     """A transient failure: the task retries with backoff while attempts remain."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, *, retry_after: float | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        # The provider's own delay before a retry (RetryInfo, Retry-After); None: the task's backoff decides.
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -63,18 +67,28 @@ def generation_process(*, generation_id: str) -> ProcessOutcome:
         snapshot = generation.product_snapshot
         engine = engine_get(name=generation.engine or None)
         fetched_ms = (time.perf_counter() - started) * 1000
-        result = engine.run(
-            TryOnRequest(
-                person_image=person,
-                garment_images=garments,
-                title=snapshot.get("title") or "",
-                description=snapshot.get("description") or "",
-                category=Category(snapshot.get("category") or "auto"),
+        try:
+            result = engine.run(
+                TryOnRequest(
+                    person_image=person,
+                    garment_images=garments,
+                    title=snapshot.get("title") or "",
+                    description=snapshot.get("description") or "",
+                    category=Category(snapshot.get("category") or "auto"),
+                    options=engine_options_build(stored=generation.engine_options),
+                    # A provider job an earlier attempt submitted is resumed, never submitted (and paid for) twice.
+                    resume_job_id=generation.provider_job_id,
+                    on_job_submitted=lambda job_id: generation_provider_job_save(
+                        generation_id=generation.id, attempt=claim.attempt, job_id=job_id
+                    ),
+                )
             )
-        )
+        except EngineError as exc:
+            engine_failure_record(generation=generation, engine=engine, error=exc)
+            raise
     except EngineError as exc:
         if exc.retryable:
-            raise RetryableGenerationError(str(exc.code), exc.message) from exc
+            raise RetryableGenerationError(str(exc.code), exc.message, retry_after=exc.retry_after) from exc
         generation_fail(generation_id=generation.id, code=str(exc.code), message=exc.message, attempt=claim.attempt)
         return ProcessOutcome(status="failed")
     image = _watermark(generation=generation, image=result.image)
@@ -84,6 +98,8 @@ def generation_process(*, generation_id: str) -> ProcessOutcome:
         "engine": result.engine,
         "engine_version": result.engine_version,
         "total_ms": round((time.perf_counter() - started) * 1000, 1),
+        # Per-call options this engine could not honour (docs/api.md), so the merchant can see they were ignored.
+        **({"ignored_options": ignored} if (ignored := result.diagnostics.get("ignored_options")) else {}),
     })
 
 

@@ -47,3 +47,16 @@ def engine_provider_error_record(*, account_id: int, engine: str, model_id: str,
         },
     )
     return True
+
+
+def engine_failure_record(*, generation: Generation, engine: object, error: EngineError) -> bool:
+    """The pipeline's one call after an engine failed: keeps the error as the account engine's last provider error
+    under the name the account's generations run on (its override or the server default)."""
+    from generations.engine_config import engine_registry
+
+    return engine_provider_error_record(
+        account_id=generation.account_id,
+        engine=generation.engine or engine_registry().default,
+        model_id=str(getattr(engine, "version", "") or ""),
+        error=error,
+    )
