@@ -26,6 +26,15 @@ from accounts.services import (
 _engine_names: Callable[[], Iterable[str]] = tuple
 
 
+# The same for the operator view of an account's engine (model id, licence, last provider error).
+_engine_status: Callable[[Account], object] | None = None
+
+
+def engine_status_register(provider: Callable[[Account], object]) -> None:
+    global _engine_status
+    _engine_status = provider
+
+
 def engine_choices_register(provider: Callable[[], Iterable[str]]) -> None:
     global _engine_names
     _engine_names = provider
@@ -74,8 +83,32 @@ class AccountAdmin(AccountScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         if is_operator(request):
             # The balance only moves through the ledger (top-ups, reserves, refunds).
-            return ("credit_balance", "created_at", "updated_at")
-        return ("name", "is_active", "credit_balance", "rate_limit_per_minute", "engine", "created_at", "updated_at")
+            return ("credit_balance", "engine_status", "created_at", "updated_at")
+        return (
+            "name", "is_active", "credit_balance", "rate_limit_per_minute", "engine", "engine_status", "created_at",
+            "updated_at",
+        )  # fmt: skip
+
+    @admin.display(description="Engine status")
+    def engine_status(self, obj: Account | None) -> str:
+        """Which engine and model the account's generations use, under which licence, and the provider's last
+        error (a spent quota, a refused key, a retired model id): what to fix without reading logs."""
+        if obj is None or obj.pk is None or _engine_status is None:
+            return "-"
+        status = _engine_status(obj)
+        error = status.last_error
+        last = (
+            format_html("{} at {} UTC: {}", error.code, f"{error.occurred_at:%Y-%m-%d %H:%M}", error.message)
+            if error is not None
+            else "none"
+        )
+        return format_html(
+            "{} (model {}; licence: {})<br>Last provider error: {}",
+            status.engine,
+            status.model_id,
+            status.licence,
+            last,
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

@@ -12,15 +12,17 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin import engine_choices_register
+from accounts.admin import engine_choices_register, engine_status_register
 from accounts.admin_scoping import ReadOnlyScopedAdmin, is_operator, request_account
 from accounts.models import Account
 from generations.engine_config import engine_names
 from generations.models import Generation, GenerationStatus
+from generations.selectors import account_engine_status
 from tryon_project.storage import blob_signed_url
 
 # Engines are defined here, above accounts: the account page offers exactly the names the registry knows.
 engine_choices_register(engine_names)
+engine_status_register(lambda account: account_engine_status(account=account))
 
 _STATUS_COLOURS = {
     GenerationStatus.PENDING: "#8a6d00",
