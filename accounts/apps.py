@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401 - registers the OpenAPI security scheme
+        from accounts import (
+            key_cache,  # noqa: F401 - connects the cache's invalidation signals
+            schema,  # noqa: F401 - registers the OpenAPI security scheme
+        )

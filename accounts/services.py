@@ -10,9 +10,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.key_cache import api_key_cache_forget, api_key_cache_forget_account
 from accounts.keys import key_generate, key_hash, key_visible_prefix
 from accounts.models import Account, AccountMembership, ApiKey, CreditLedgerEntry, LedgerKind
 from tryon_project.api.errors import ApiError, ErrorCode
+
+# A busy key records its use at most this often (the authentication cache re-reads a key when it is due).
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 class CreditError(Exception):
@@ -61,6 +65,9 @@ def account_update_settings(
             fields.append(field)
     if fields:
         account.save(update_fields=[*fields, "updated_at"])
+        # Also done by the post_save signal; explicit here because authentication must never serve the old
+        # rate limit, engine or activity from its cache after this returns.
+        api_key_cache_forget_account(account_id=account.pk)
     return account
 
 
@@ -75,11 +82,13 @@ def api_key_create(*, account: Account, name: str = "default") -> tuple[ApiKey, 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    # A conditional UPDATE sends no signal: the cached key is deleted here, in every process that shares the cache.
+    api_key_cache_forget(digests=[api_key.key_hash])
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 
 
-def api_key_touch(*, api_key: ApiKey, min_interval: timedelta = timedelta(minutes=1)) -> None:
+def api_key_touch(*, api_key: ApiKey, min_interval: timedelta = API_KEY_TOUCH_INTERVAL) -> None:
     """Record use at most once a minute per key, so a busy key does not write on every request."""
     now = timezone.now()
     if api_key.last_used_at and now - api_key.last_used_at < min_interval:

@@ -180,6 +180,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = TRYON_MAX_FILE_BYTES
 
 TRYON_RATE_LIMIT_PER_MINUTE = env.int("TRYON_RATE_LIMIT_PER_MINUTE", default=100)
 TRYON_RATE_LIMIT_STORAGE = env.str("TRYON_RATE_LIMIT_STORAGE", default=REDIS_URL or "memory://")
+# How long an authenticated key may be served from the cache (accounts/key_cache.py); 0 turns the cache off.
+TRYON_API_KEY_CACHE_SECONDS = env.int("TRYON_API_KEY_CACHE_SECONDS", default=30)
 TRYON_DEFAULT_RETENTION_DAYS = env.int("TRYON_DEFAULT_RETENTION_DAYS", default=7)
 TRYON_SIGNED_URL_TTL_SECONDS = env.int("TRYON_SIGNED_URL_TTL_SECONDS", default=3600)
 TRYON_SYNC_WAIT_SECONDS = env.int("TRYON_SYNC_WAIT_SECONDS", default=90)
@@ -341,6 +343,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "generations-reap": {"task": "generations.reap", "schedule": float(TRYON_REAPER_INTERVAL_SECONDS)},
     "generations-purge-results": {"task": "generations.purge_results", "schedule": 600.0},
     "customers-purge-expired": {"task": "customers.purge_expired", "schedule": 600.0},
+    # The durable deletion queue: whatever the jobs sent after commit did not delete (broker down, storage error).
+    "blob-deletions": {"task": "platform.delete_blobs", "schedule": 600.0},
     "idempotency-purge": {"task": "platform.purge_idempotency", "schedule": 3600.0},
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": float(TRYON_WEBHOOK_SWEEP_INTERVAL_SECONDS)},
 }
