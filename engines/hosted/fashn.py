@@ -230,14 +230,6 @@ class FashnEngine:
             if not (resumed and first):
                 self._sleep(min(self._poll_interval, max(deadline - self._clock(), 0.0)))
             first = False
-            if self._clock() >= deadline:
-                logger.warning("fashn job timed out", extra={"job_id": job_id, "polls": polls})
-                # The job keeps running at FASHN (there is no cancel call); the next attempt resumes it.
-                raise EngineError(
-                    EngineErrorCode.ENGINE_ERROR,
-                    f"FASHN did not finish within {config.timeout_seconds:g} s.",
-                    retryable=True,
-                )
             polls += 1
             try:
                 response = self._call(session, "GET", url, read_timeout=_STATUS_READ_TIMEOUT, deadline=deadline)
@@ -263,6 +255,15 @@ class FashnEngine:
             if status == "completed":
                 return payload, polls
             if status in _PENDING_STATUSES:
+                if self._clock() >= deadline:
+                    # Asked one last time at the deadline. The job keeps running at FASHN (there is no cancel
+                    # call) and its id is on the generation: the next attempt resumes it.
+                    logger.warning("fashn job timed out", extra={"job_id": job_id, "polls": polls})
+                    raise EngineError(
+                        EngineErrorCode.ENGINE_ERROR,
+                        f"FASHN did not finish within {config.timeout_seconds:g} s.",
+                        retryable=True,
+                    )
                 continue
             if resumed:
                 # The earlier attempt's job failed or ended; that failure was already handled by that attempt.

@@ -438,3 +438,62 @@ class FromSettings:
 
     def run(self, request):
         return self.build().run(request)
+
+
+# --- FASHN ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FashnServer:
+    """FASHN's job API: ``POST /v1/run`` (one credit per job) and ``GET /v1/status/{id}`` moving through
+    starting → in_queue → processing → completed over `run_seconds`."""
+
+    url: str = ""
+    api_key: str = "fa-test-key"
+    run_seconds: float = 0.05
+    jobs: dict[str, tuple[float, dict[str, object]]] = field(default_factory=dict)
+    seen: list[Recorded] = field(default_factory=list)
+
+    @property
+    def credits_used(self) -> int:
+        return len(self.jobs)
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        fashn = self
+
+        class Handler(_JsonHandler):
+            def _authorised(self, body: dict[str, object]) -> bool:
+                fashn.seen.append(Recorded(self.command, self.path, dict(self.headers.items()), body))
+                if self.headers.get("Authorization") != f"Bearer {fashn.api_key}":
+                    self._send(401, {"error": "UnauthorizedAccess", "message": "Unauthorized: Invalid token"})
+                    return False
+                return True
+
+            def do_POST(self) -> None:
+                body = self._body()
+                if not self._authorised(body):
+                    return
+                if self.path != "/v1/run" or not isinstance(body.get("inputs"), dict):
+                    self._send(400, {"error": "BadRequest", "message": "Invalid request format"})
+                    return
+                job_id = f"{uuid.uuid4()}-u1"
+                fashn.jobs[job_id] = (time.monotonic(), body)
+                self._send(200, {"id": job_id, "error": None})
+
+            def do_GET(self) -> None:
+                if not self._authorised({}):
+                    return
+                match = re.fullmatch(r"/v1/status/([\w-]+)", self.path)
+                job = fashn.jobs.get(match.group(1)) if match else None
+                if job is None:
+                    self._send(404, {"error": "NotFound", "message": "Prediction status is no longer tracked"})
+                    return
+                elapsed = (time.monotonic() - job[0]) / fashn.run_seconds
+                if elapsed >= 1:
+                    output = [f"data:image/png;base64,{RESULT_B64}"]
+                    self._send(200, {"id": match.group(1), "status": "completed", "output": output, "error": None})
+                    return
+                status = "starting" if elapsed < 0.2 else "in_queue" if elapsed < 0.4 else "processing"
+                self._send(200, {"id": match.group(1), "status": status, "output": None, "error": None})
+
+        return Handler

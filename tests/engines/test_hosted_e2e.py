@@ -15,7 +15,7 @@ from generations import tasks
 from generations.engine_config import engine_registry
 from generations.models import EngineProviderError, Generation
 from generations.selectors import account_engine_status
-from tests.engines.hosted_servers import CogServer, ReplicateServer, serve
+from tests.engines.hosted_servers import CogServer, FashnServer, ReplicateServer, serve
 from tests.generations import conftest as generation_fixtures
 from tests.generations.helpers import TRYON, FakeEngine
 
@@ -319,3 +319,27 @@ def test_malformed_options_are_refused(api, account, images, uploaded_image_id, 
 
     assert response.status_code == 400
     assert response.json()["details"][0]["path"].startswith("options")
+
+
+def test_fashn_attempt_that_times_out_is_resumed_by_the_retry_with_one_submission(
+    api, account, images, uploaded_image_id, eager, settings, django_capture_on_commit_callbacks
+):
+    fashn = FashnServer(run_seconds=1.6)
+    with serve(fashn.handler()) as url:
+        fashn.url = url
+        settings.TRYON_ENGINE = "fashn"
+        settings.TRYON_FASHN_API_KEY = fashn.api_key
+        settings.TRYON_FASHN_BASE_URL = url
+        settings.TRYON_HOSTED_TIMEOUT_SECONDS = 1.0  # the job takes longer than one attempt
+        base, _ = images
+
+        body = _try_on(api, django_capture_on_commit_callbacks, _body(base, uploaded_image_id, options={"seed": 5}))
+
+    assert body["status"] == "COMPLETED"
+    assert fashn.credits_used == 1  # one submission, one charge
+    [job_id] = fashn.jobs
+    generation = Generation.objects.get(id=body["generationId"])
+    assert (generation.provider_job_id, generation.attempts) == (job_id, 2)
+    assert fashn.jobs[job_id][1]["inputs"]["seed"] == 5
+    polled = [r.path for r in fashn.seen if r.method == "GET"]
+    assert polled and set(polled) == {f"/v1/status/{job_id}"}

@@ -180,7 +180,7 @@ def test_fashn_gives_up_at_the_deadline(fashn, rsps, clock, settings):
     _expect(error, ENGINE_ERROR, retryable=True)
     assert "9 s" in error.value.message
     assert sum(clock.sleeps) == 9
-    assert len(rsps.calls) == 1 + 4
+    assert len(rsps.calls) == 1 + 5  # polls at 2, 4, 6, 8 s and a last one at the 9 s deadline
 
 
 def test_fashn_rides_out_a_transient_status_error(fashn, rsps):
