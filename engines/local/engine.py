@@ -24,12 +24,13 @@ from engines.base import (
 from engines.local.anchors import bottom_anchors, category_from_shape
 from engines.local.body import Body, body_from_pose, hang_zone
 from engines.local.category import category_from_text
-from engines.local.compose import Layer, composite, warp_part
+from engines.local.compose import Box, Layer, composite, warp_part
 from engines.local.cutout import WORK_LONG_SIDE, Cutout, garment_cutout
 from engines.local.fitting import Part, fit_bottom, fit_top
 from engines.local.gate import check_person, check_product_photo, check_result
-from engines.local.pose import PoseEstimator, shared_pose_estimator
+from engines.local.pose import PersonPose, PoseEstimator, shared_pose_estimator
 from engines.local.profile import garment_top_anchors
+from engines.local.restore import face_mask, restore_arms
 
 JPEG_QUALITY = 90
 _MAX_PRODUCT_IMAGES = 3  # tried in order until one cuts out
@@ -95,6 +96,31 @@ def _parts(*, cutout: Cutout, category: Category, body: Body) -> list[Part]:
     if category == Category.BOTTOMS:
         return fit_bottom(anchors=bottom_anchors(mask=cutout.mask), body=body, mask=cutout.mask)
     return fit_top(anchors=garment_top_anchors(mask=cutout.mask), body=body, category=category, mask=cutout.mask)
+
+
+def _restore(
+    *, image: np.ndarray, person: np.ndarray, alpha: np.ndarray, box: Box, body: Body, pose: PersonPose
+) -> tuple[np.ndarray, Box, int]:
+    """Old sleeves left uncovered become bare arms; the changed box grows to include them."""
+    height, width = person.shape[:2]
+    covered = np.zeros((height, width), bool)
+    covered[box[1] : box[3], box[0] : box[2]] = alpha >= 0.5
+    # Only the face is off limits here: the hands are skin, which the skin model leaves alone anyway, while an
+    # old cuff over the wrist lies inside the hands' protected disc and must go too.
+    protected = face_mask(pose=pose, size=(width, height))
+    image, changed = restore_arms(
+        image=image, person=person, covered=covered, body=body, pose=pose, protected=protected
+    )
+    if not changed.any():
+        return image, box, 0
+    ys, xs = np.nonzero(changed)
+    grown = (
+        min(box[0], int(xs.min())),
+        min(box[1], int(ys.min())),
+        max(box[2], int(xs.max()) + 1),
+        max(box[3], int(ys.max()) + 1),
+    )
+    return image, grown, int(changed.sum())
 
 
 class LocalEngine:
@@ -167,12 +193,18 @@ class LocalEngine:
             "compose", lambda: composite(person=person, layers=layers, pose=pose, body=body, hang=hang)
         )
         clock.run("gate", lambda: check_result(alpha=alpha, box=box, body=body, category=category))
+        restored = 0
+        if category != Category.BOTTOMS and box[2] > box[0]:
+            image, box, restored = clock.run(
+                "restore", lambda: _restore(image=image, person=person, alpha=alpha, box=box, body=body, pose=pose)
+            )
         diagnostics: dict[str, object] = {
             "category": str(category),
             "category_source": source,
             "cutout": cutout.method,
             "parts": [part.name for part in parts],
             "shoulder_width_px": round(body.width, 1),
+            "restored_skin_px": restored,
         }
         return Rendering(
             image=image, category=category, changed_box=box, timings_ms=clock.timings, diagnostics=diagnostics

@@ -59,7 +59,8 @@ def _check_legs(*, pose: PersonPose, body: Body, category: Category) -> None:
     if not body.hips_visible:
         raise _pose_refusal(f"The photo must show the person's hips and legs to try on {what}.")
     for leg in (body.leg_l, body.leg_r):
-        if not leg.middle_visible:
+        # MediaPipe also reports a knee it guesses below the frame's edge as visible: in the frame is required.
+        if not leg.middle_visible or leg.middle[1] > 0.97 * body.size[1]:
             raise _pose_refusal(f"The photo must show the person's legs down to the knees to try on {what}.")
         thigh = float(np.dot(leg.middle - leg.root, body.down))
         if thigh < _MIN_THIGH * body.torso:

@@ -70,7 +70,7 @@ def profile_top_anchors(*, mask: np.ndarray) -> TopAnchors | None:
     for extent, line, side in ((left, line_l, -1), (right, line_r, 1)):
         y = _armpit_row(extent, line, present, start=int(full.min()), top=top, margin=margin, side=side)
         if y is None:
-            return None
+            return _sleeveless(mask, present=present, left=left, right=right, centre=centre, height=height)
         armpits.append(np.array([float(line[y]), float(y)]))
     armpit_l, armpit_r = armpits
     sleeves: list[Sleeve | None] = []
@@ -102,6 +102,41 @@ def profile_top_anchors(*, mask: np.ndarray) -> TopAnchors | None:
         hem_r=np.array([float(hem_right), float(hem_y)]),
         sleeve_l=sleeves[0],
         sleeve_r=sleeves[1],
+    )
+
+
+def _sleeveless(
+    mask: np.ndarray, *, present: np.ndarray, left: np.ndarray, right: np.ndarray, centre: int, height: int
+) -> TopAnchors | None:
+    """A strap or tank top: the armpits at the top corners of the body's full-width part, the shoulders at the
+    tops of the straps (the highest garment pixels on each side of the centre, above the armpits)."""
+    rows = np.flatnonzero(present)
+    widths = right[rows] - left[rows]
+    full = rows[widths >= 0.8 * float(np.median(widths))]
+    if full.size < 10:
+        return None
+    armpit_y = int(full.min())
+    above = mask[:armpit_y]
+    shoulders = []
+    for columns, offset in ((above[:, :centre], 0), (above[:, centre:], centre)):
+        ys, xs = np.nonzero(columns)
+        if ys.size == 0:
+            return None
+        top = int(ys.min())
+        at_top = xs[ys <= top + 2] + offset
+        shoulders.append(np.array([float(np.mean(at_top)), float(top)]))
+    if min(armpit_y - s[1] for s in shoulders) < 0.08 * height:
+        return None
+    hem_left, hem_right, hem_y = lowest_full_run(mask, x=centre, top=armpit_y + 1)
+    return TopAnchors(
+        shoulder_l=shoulders[0],
+        shoulder_r=shoulders[1],
+        armpit_l=np.array([float(left[armpit_y]), float(armpit_y)]),
+        armpit_r=np.array([float(right[armpit_y]), float(armpit_y)]),
+        hem_l=np.array([float(hem_left), float(hem_y)]),
+        hem_r=np.array([float(hem_right), float(hem_y)]),
+        sleeve_l=None,
+        sleeve_r=None,
     )
 
 

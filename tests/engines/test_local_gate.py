@@ -199,3 +199,37 @@ def test_no_unchanged_pixel_is_enclosed_by_the_trousers(mannequin: Mannequin, ma
     assert int((enclosed & legs).sum()) == 0
     # The trousers do reach down the legs, both of them.
     assert painted[800, 326] and painted[800, 442]
+
+
+def test_old_long_sleeves_left_uncovered_become_bare_arms(mannequin: Mannequin) -> None:
+    """The mannequin in a long-sleeved top (its arms painted the top's colour down to the wrists) tries on a
+    t-shirt: below the new short sleeves the arms turn to skin, the face's colour; hands and face stay exact."""
+    top_colour, skin = (92, 112, 160), np.array((222, 178, 146), np.float32)
+    image = mannequin.image.copy()
+    sleeves = mannequin.regions["arms"].copy()
+    sleeves[500:] = False  # the hands keep their skin
+    image[sleeves] = top_colour
+    dressed = Mannequin(
+        image=image,
+        mask=mannequin.mask,
+        keypoints=mannequin.keypoints,
+        face=mannequin.face,
+        torso=mannequin.torso,
+        legs=mannequin.legs,
+        regions=mannequin.regions,
+    )
+    result = mannequin_engine(dressed).render(person=image, garment=synthetic_tshirt().image, category=Category.TOPS)
+    forearms = sleeves & ~mannequin.torso
+    forearms[:420] = False  # below the elbows, where no short sleeve reaches
+    distance = np.linalg.norm(result.image[forearms].astype(np.float32) - skin, axis=1)
+    assert float((distance < 30).mean()) > 0.9
+    assert result.diagnostics["restored_skin_px"] > 0
+    hands = mannequin.regions["arms"].copy()
+    hands[:520] = False
+    assert np.array_equal(result.image[hands], image[hands])
+    assert np.array_equal(result.image[mannequin.face], image[mannequin.face])
+    # The trousers are not the old top: never turned to skin.
+    legs = mannequin.legs
+    assert np.array_equal(
+        result.image[legs & (np.arange(1024)[:, None] > 560)], image[legs & (np.arange(1024)[:, None] > 560)]
+    )

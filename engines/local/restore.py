@@ -1,0 +1,149 @@
+"""Replacement, not overlay: bare arms restored where the old garment's sleeves are not covered by the new one.
+
+A short-sleeved top over a long-sleeved shirt would leave the old sleeves showing below its own. Under the old
+sleeve is an arm, so those pixels become skin: the colour of the shopper's own face (a Gaussian in YCrCb's
+chroma plane, learnt from the middle of the face) at the face's mean lightness, with the photo's own light and
+shade over the arm carried across at reduced strength so the arm keeps its roundness. Skin that is already
+bare is recognised by the same model and left alone, and so are the face and the hands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engines.local.body import Body
+from engines.local.compose import face_ellipse
+from engines.local.pose import PersonPose
+
+_SKIN_DISTANCE = 3.5  # Mahalanobis distance (chroma) beyond which a pixel is not the shopper's skin
+_MIN_FACE_PIXELS = 200
+_SHADING = 0.35  # share of the old sleeve's light and shade kept on the restored arm
+_OLD_TOP_DISTANCE = 40.0  # Lab distance (8-bit scale) within which an arm pixel has the old top's colour
+_MIN_AREA = 0.002  # of the image: fewer non-skin arm pixels than this are noise, not a sleeve
+
+
+@dataclass(frozen=True)
+class SkinModel:
+    chroma_mean: np.ndarray  # (Cr, Cb)
+    chroma_inverse: np.ndarray  # inverse covariance, 2 x 2
+    lab: np.ndarray  # mean Lab colour (OpenCV's 8-bit scale)
+
+    def distance(self, ycrcb: np.ndarray) -> np.ndarray:
+        d = ycrcb[..., 1:].astype(np.float32) - self.chroma_mean.astype(np.float32)
+        inverse = self.chroma_inverse.astype(np.float32)
+        quadratic = (d @ inverse * d).sum(axis=-1)
+        return np.sqrt(np.maximum(quadratic, 0.0))
+
+
+def skin_model(
+    *, person: np.ndarray, face: tuple[tuple[float, float], tuple[float, float], float] | None
+) -> SkinModel | None:
+    """The shopper's skin colour from the middle of their face (cheeks, nose; eyes and hair stay outside)."""
+    if face is None:
+        return None
+    (cx, cy), (ax, ay), angle = face
+    mask = np.zeros(person.shape[:2], np.uint8)
+    # The face ellipse reaches from ear to ear and up to the hairline: its middle third is skin.
+    cv2.ellipse(mask, ((cx, cy + 0.1 * ay), (0.55 * ax, 0.45 * ay), angle), 255, -1)
+    inside = mask > 0
+    if inside.sum() < _MIN_FACE_PIXELS:
+        return None
+    ycrcb = cv2.cvtColor(person, cv2.COLOR_RGB2YCrCb)[inside].astype(np.float64)
+    chroma = ycrcb[:, 1:]
+    # Drop the darkest and brightest tenth (nostrils, specular highlights) before fitting.
+    luma = ycrcb[:, 0]
+    low, high = np.percentile(luma, [10, 90])
+    keep = (luma >= low) & (luma <= high)
+    if keep.sum() < _MIN_FACE_PIXELS // 2:
+        return None
+    chroma = chroma[keep]
+    covariance = np.cov(chroma.T) + np.eye(2) * 4.0  # a floor: a very even face must not make the model a point
+    lab = np.median(cv2.cvtColor(person, cv2.COLOR_RGB2LAB)[inside][keep].astype(np.float64), axis=0)
+    return SkinModel(chroma_mean=chroma.mean(axis=0), chroma_inverse=np.linalg.inv(covariance), lab=lab)
+
+
+def _band_colour(
+    *, person: np.ndarray, body: Body, start: float, end: float, half_width: float, source: np.ndarray
+) -> np.ndarray | None:
+    """Median Lab colour of the body between two depths (in torso lengths) near the centre line, or None when
+    that band is not in the photo."""
+    ys, xs = np.nonzero(source)
+    depth = (xs - body.shoulder_mid[0]) * body.down[0] + (ys - body.shoulder_mid[1]) * body.down[1]
+    across = (xs - body.shoulder_mid[0]) * body.across[0] + (ys - body.shoulder_mid[1]) * body.across[1]
+    keep = (depth > start * body.torso) & (depth < end * body.torso) & (np.abs(across) < half_width * body.width)
+    if keep.sum() < 50:
+        return None
+    pixels = person[ys[keep], xs[keep]].reshape(-1, 1, 3)
+    return np.median(cv2.cvtColor(pixels, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32), axis=0)
+
+
+def face_mask(*, pose: PersonPose, size: tuple[int, int]) -> np.ndarray:
+    """The face ellipse the compositor protects, as a full-size bool mask."""
+    mask = np.zeros((size[1], size[0]), np.uint8)
+    face = face_ellipse(pose=pose)
+    if face is not None:
+        (cx, cy), (ax, ay), angle = face
+        cv2.ellipse(mask, ((cx, cy), (2 * ax, 2 * ay), angle), 255, -1)
+    return mask > 0
+
+
+def restore_arms(
+    *, image: np.ndarray, person: np.ndarray, covered: np.ndarray, body: Body, pose: PersonPose, protected: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The image with uncovered old sleeves turned to skin, and the mask of the pixels it changed.
+
+    `covered` is where the new garment is opaque, `protected` the face and hands (both full-size bool masks).
+    """
+    changed = np.zeros(body.mask.shape, bool)
+    model = skin_model(person=person, face=face_ellipse(pose=pose))
+    if model is None:
+        return image, changed
+    arms = body.mask & ~body.trunk & ~covered & ~protected
+    if not arms.any():
+        return image, changed
+    ys, xs = np.nonzero(arms)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    region = person[y0:y1, x0:x1]
+    sleeve = model.distance(cv2.cvtColor(region, cv2.COLOR_RGB2YCrCb)) > _SKIN_DISTANCE
+    sleeve &= arms[y0:y1, x0:x1]
+    # Only what looks like the old top (its colour at the chest), never the trousers an arm hangs beside.
+    lab_region = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
+    old_top = _band_colour(person=person, body=body, start=0.25, end=0.5, half_width=0.25, source=body.trunk)
+    if old_top is None:
+        return image, changed
+    to_top = np.linalg.norm(lab_region - old_top, axis=2)
+    sleeve &= to_top < _OLD_TOP_DISTANCE
+    below = _band_colour(person=person, body=body, start=1.1, end=1.4, half_width=0.5, source=body.mask)
+    if below is not None:
+        sleeve &= to_top < np.linalg.norm(lab_region - below, axis=2)
+    sleeve = cv2.morphologyEx(sleeve.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    if sleeve.sum() < _MIN_AREA * body.mask.size:
+        return image, changed
+    lab = lab_region
+    lightness = lab[..., 0]
+    # The sleeve's own light and shade: its lightness against a blur of itself taken over the sleeve only, so the
+    # bright background beside the arm does not darken the arm's edges.
+    sigma = max(2.0, 0.08 * body.width)
+    inside = sleeve.astype(np.float32)
+    local = cv2.GaussianBlur(lightness * inside, (0, 0), sigma) / np.maximum(
+        cv2.GaussianBlur(inside, (0, 0), sigma), 1e-3
+    )
+    shade = (lightness - local) * inside
+    skin = np.empty_like(lab)
+    skin[..., 0] = np.clip(model.lab[0] + _SHADING * shade, 0, 255)
+    skin[..., 1], skin[..., 2] = model.lab[1], model.lab[2]
+    skin_rgb = cv2.cvtColor(skin.astype(np.uint8), cv2.COLOR_LAB2RGB).astype(np.float32)
+    # The old sleeve's edge pixels are part sleeve: the skin runs a pixel beyond it, fully opaque inside, and
+    # fades only over that outer pixel, so no rim of the old colour is left around the arm.
+    grown = cv2.dilate(sleeve.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    grown &= body.mask[y0:y1, x0:x1] & ~protected[y0:y1, x0:x1]
+    weight = np.clip(2.0 * cv2.GaussianBlur(grown.astype(np.float32), (0, 0), 1.0), 0.0, 1.0) * grown
+    weight = weight[..., None]
+    out = image.copy()
+    patch = out[y0:y1, x0:x1].astype(np.float32)
+    out[y0:y1, x0:x1] = np.clip(patch * (1 - weight) + skin_rgb * weight + 0.5, 0, 255).astype(np.uint8)
+    changed[y0:y1, x0:x1] = grown
+    return out, changed
