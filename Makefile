@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 MEDIAPIPE := mediapipe==0.10.21
 
-.PHONY: install run test lint fmt bench load chaos gallery migrate schema docs-errors clean
+.PHONY: install run test lint fmt bench load chaos gallery quality migrate schema docs-errors clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ chaos: install
 
 gallery: install
 	$(PY) scripts/gallery.py
+
+# The local engine judged on real photos (docs/benchmarks.md, "Quality bench"); DIR is read at run time, never
+# copied into the project, and everything written goes to /tmp/quality. QUALITY_ARGS="--category tops --jobs 2" ...
+DIR ?= ../shared/eval
+quality: install
+	$(PY) bench/quality.py --dir $(DIR) $(QUALITY_ARGS)
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache
