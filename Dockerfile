@@ -11,7 +11,8 @@ RUN apt-get update \
 
 WORKDIR /srv/tryon
 COPY requirements.lock pyproject.toml ./
-# Same two steps as `make install`: the lock, then mediapipe without its unused declared dependencies.
+# Same two steps as `make install`: the runtime lock (no test, lint or load tools: those are requirements-dev.lock),
+# then mediapipe without its unused declared dependencies.
 RUN python -m venv .venv \
     && .venv/bin/pip install --upgrade pip \
     && .venv/bin/pip install -r requirements.lock \

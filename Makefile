@@ -4,23 +4,39 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+# pip's own progress (one line per package, download bars on a terminal); PIP_QUIET=--quiet silences it.
+PIP_QUIET ?=
 MEDIAPIPE := mediapipe==0.10.21
 
-.PHONY: install run test lint fmt bench load chaos gallery quality migrate schema docs-errors clean
+.PHONY: install install-dev run test lint fmt bench load chaos gallery quality migrate schema docs-errors clean
 
+# requires-python pins 3.11 (the locks are resolved and tested on it); a 3.11 under another name or path:
+# make run PYTHON=/path/to/python3.
 $(PY):
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
 # Idempotent: reinstalls only when the lock or pyproject changes. mediapipe is installed without its declared
 # dependencies (jax, opencv-contrib, ... which it does not import at run time; docs/engines.md); the lock holds
 # what it really needs.
+# Two sets (pyproject.toml): the runtime (requirements.lock) for `make run` and the image, the development set
+# (requirements-dev.lock = the runtime lock + test, lint and load tools) for `make test` and the benches.
 $(STAMP): $(PY) requirements.lock pyproject.toml
-	$(PIP) install --quiet -r requirements.lock
-	$(PIP) install --quiet --no-deps $(MEDIAPIPE)
+	@echo "Installing the runtime dependencies into $(VENV) (first run only: a few minutes) ..."
+	$(PIP) install $(PIP_QUIET) -r requirements.lock
+	$(PIP) install $(PIP_QUIET) --no-deps $(MEDIAPIPE)
 	touch $(STAMP)
 
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	@echo "Installing the development dependencies into $(VENV) ..."
+	$(PIP) install $(PIP_QUIET) -r requirements-dev.lock
+	touch $(DEV_STAMP)
+
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -28,16 +44,16 @@ migrate: install
 run: install
 	$(PY) scripts/run.py
 
-test: install
+test: install-dev
 	$(VENV)/bin/ruff check --no-cache .
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(VENV)/bin/pytest
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --check . || true
 
-fmt: install
+fmt: install-dev
 	$(VENV)/bin/ruff check --fix .
 
 schema: install
@@ -46,13 +62,13 @@ schema: install
 docs-errors: install
 	$(PY) manage.py errors_doc
 
-bench: install
+bench: install-dev
 	$(PY) scripts/bench_all.py
 
-load: install
+load: install-dev
 	$(PY) scripts/load.py
 
-chaos: install
+chaos: install-dev
 	$(PY) scripts/chaos.py
 
 gallery: install
@@ -61,7 +77,7 @@ gallery: install
 # The local engine judged on real photos (docs/benchmarks.md, "Quality bench"); DIR is read at run time, never
 # copied into the project, and everything written goes to /tmp/quality. QUALITY_ARGS="--category tops --jobs 2" ...
 DIR ?= ../shared/eval
-quality: install
+quality: install-dev
 	$(PY) bench/quality.py --dir $(DIR) $(QUALITY_ARGS)
 
 clean:
