@@ -1,5 +1,8 @@
 """Middleware for the public API: request ids, the total size limit, and the error shape for responses
-that never reach a DRF view (unknown routes, crashes outside views, Django's own 4xx/5xx pages)."""
+that never reach a DRF view (unknown routes, crashes outside views, Django's own 4xx/5xx pages).
+
+The error shape covers every path the server answers except the dashboard and its static files, which are HTML
+for people: the API, `/files/` (signed URLs), the probes, and unknown paths."""
 
 from __future__ import annotations
 
@@ -31,7 +34,8 @@ _STATUS_CODES = {
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith(settings.TRYON_API_PREFIX)
+    """Whether errors on this path answer the JSON error body (everything but the dashboard's HTML pages)."""
+    return not request.path.startswith(("/dashboard/", settings.STATIC_URL))
 
 
 class RequestIdMiddleware:
