@@ -34,7 +34,7 @@ THRESHOLDS: dict[str, tuple[str, float]] = {
     "coverage": ("min", 0.6),  # share of the category's body region changed
     "holes": ("max", 0.01),  # enclosed unchanged person pixels, share of the changed area
     "residue": ("max", 0.15),  # share of the old garment (skin excepted) left unchanged
-    "fidelity_de": ("max", 20.0),  # CIEDE2000 between the dominant colours of product and result garment
+    "fidelity_de": ("max", 15.0),  # CIEDE2000 from the product's main colours to the result garment's nearest
     "fidelity_hist": ("max", 0.6),  # Bhattacharyya distance of their L*a*b* histograms
 }
 
@@ -73,17 +73,15 @@ def _components(mask: np.ndarray, *, min_area: int) -> tuple[int, np.ndarray]:
     return len(keep), np.isin(labels, keep) if keep else np.zeros(mask.shape, bool)
 
 
-def _dominant(lab: np.ndarray) -> np.ndarray:
-    """The centre of the largest of three k-means clusters (fixed seed: runs are reproducible)."""
+def _palette(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Three k-means colours (fixed seed: runs are reproducible) and their shares."""
     samples = lab.reshape(-1, 3).astype(np.float32)
     if len(samples) > 20000:
         samples = samples[np.linspace(0, len(samples) - 1, 20000).astype(int)]
-    if len(samples) < 3:
-        return samples.mean(axis=0)
     cv2.setRNGSeed(0)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
     _, labels, centres = cv2.kmeans(samples, 3, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
-    return centres[np.bincount(labels.ravel(), minlength=3).argmax()]
+    return centres, np.bincount(labels.ravel(), minlength=3) / len(samples)
 
 
 def main_colours(*, lab: np.ndarray, share: float) -> np.ndarray:
@@ -116,10 +114,16 @@ def _histogram(lab_pixels: np.ndarray) -> np.ndarray:
 
 
 def fidelity(*, product_lab: np.ndarray, result_lab: np.ndarray) -> tuple[float | None, float | None]:
-    """(dominant-colour CIEDE2000, histogram Bhattacharyya distance) between two sets of L*a*b* pixels."""
+    """(palette CIEDE2000, histogram Bhattacharyya distance) between two sets of L*a*b* pixels.
+
+    The palette distance takes each of the product's three main colours, weighted by its share, to the nearest of
+    the result's: a print whose colours all come through scores low even when their proportions shift."""
     if len(product_lab) < 50 or len(result_lab) < 50:
         return None, None
-    de = float(deltaE_ciede2000(_dominant(product_lab)[None, :], _dominant(result_lab)[None, :])[0])
+    product, shares = _palette(product_lab)
+    result, _ = _palette(result_lab)
+    pairs = deltaE_ciede2000(np.repeat(product, 3, axis=0), np.tile(result, (3, 1))).reshape(3, 3)
+    de = float((pairs.min(axis=1) * shares).sum())
     distance = cv2.compareHist(_histogram(product_lab), _histogram(result_lab), cv2.HISTCMP_BHATTACHARYYA)
     return round(de, 2), round(float(distance), 3)
 

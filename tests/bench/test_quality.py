@@ -303,3 +303,21 @@ def test_a_run_on_a_photo_folder_writes_its_report_outside_the_project(tmp_path,
     assert (out / "sheet_tops_01.png").stat().st_size > 0
     printed = capsys.readouterr().out
     assert "paired SSIM" in printed and "tops" in printed
+
+
+def test_a_striped_product_rendered_with_both_colours_in_other_proportions_keeps_its_fidelity(mannequin, analysis):
+    garment = synthetic_tshirt(colour=RED, pattern="stripes")
+    product = to_lab(garment.image)[garment_pixels(product=garment.image)]
+    result = torso_painted(mannequin)
+    torso = mannequin.regions["torso"]
+    darker = tuple(int(c * 0.55) for c in RED)
+    rows = np.zeros_like(torso)
+    rows[::3] = True  # one row in three dark instead of one in two: the proportions shift, the colours stay
+    result[torso & rows] = darker
+
+    values, _ = run(mannequin, analysis, product, result)
+    plain, _ = run(mannequin, analysis, product, torso_painted(mannequin, colour=(30, 160, 60)))
+
+    assert values["fidelity_de"] < 5.0
+    assert "fidelity_de" not in flags(values)
+    assert plain["fidelity_de"] > THRESHOLDS["fidelity_de"][1]
