@@ -107,8 +107,8 @@ def restore_arms(
     ys, xs = np.nonzero(arms)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     region = person[y0:y1, x0:x1]
-    sleeve = model.distance(cv2.cvtColor(region, cv2.COLOR_RGB2YCrCb)) > _SKIN_DISTANCE
-    sleeve &= arms[y0:y1, x0:x1]
+    not_skin = model.distance(cv2.cvtColor(region, cv2.COLOR_RGB2YCrCb)) > _SKIN_DISTANCE
+    sleeve = not_skin & arms[y0:y1, x0:x1]
     # Only what looks like the old top (its colour at the chest), never the trousers an arm hangs beside.
     lab_region = cv2.cvtColor(region, cv2.COLOR_RGB2LAB).astype(np.float32)
     old_top = _band_colour(person=person, body=body, start=0.25, end=0.5, half_width=0.25, source=body.trunk)
@@ -139,7 +139,7 @@ def restore_arms(
     # The old sleeve's edge pixels are part sleeve: the skin runs a pixel beyond it, fully opaque inside, and
     # fades only over that outer pixel, so no rim of the old colour is left around the arm.
     grown = cv2.dilate(sleeve.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    grown &= body.mask[y0:y1, x0:x1] & ~protected[y0:y1, x0:x1]
+    grown &= body.mask[y0:y1, x0:x1] & ~protected[y0:y1, x0:x1] & not_skin  # bare skin stays exactly as it was
     weight = np.clip(2.0 * cv2.GaussianBlur(grown.astype(np.float32), (0, 0), 1.0), 0.0, 1.0) * grown
     weight = weight[..., None]
     out = image.copy()
