@@ -68,6 +68,13 @@ class GenerationErrorCode(enum.Enum):
     UNSUPPORTED_PRODUCT = "The engine cannot dress this kind of item (shoes, eyewear, bags, hats…)."
     CONTENT_REJECTED = "A hosted engine refused the content."
     ENGINE_ERROR = "The try-on engine failed."
+    PERSON_POSE_UNSUPPORTED = (
+        "The engine cannot dress the person as photographed (not standing, not facing the camera, arms across the "
+        "body, or the body parts the garment needs not in the photo)."
+    )
+    PRODUCT_PHOTO_UNSUPPORTED = (
+        "The engine cannot use this product photo (the garment cannot be cut out cleanly, or a model wears it)."
+    )
     ENGINE_QUOTA_EXCEEDED = "The hosted engine's daily or zero quota is spent; it resets on the provider's side."
     GENERATION_TIMEOUT = "The generation did not finish in time."
     CUSTOMER_DATA_DELETED = "The end user's data was erased while the generation was in flight."
