@@ -1,26 +1,35 @@
-"""[ext] `Idempotency-Key` on the write endpoints (docs/api.md "Idempotency keys").
+"""[ext] `Idempotency-Key` on the write endpoints (spec §2.2).
 
 The first request with a key stores a record (unique per account and key: the database, not a check-then-act,
 decides who is first), runs, and stores its response. A repeat with the same fingerprint replays that response with
 `Idempotent-Replayed: true` and does no work; a different fingerprint is 422 IDEMPOTENCY_KEY_REUSED. A repeat that
-arrives while the first is still running waits a short while for it, then gets 409 IDEMPOTENCY_KEY_IN_USE with
-`Retry-After`. A first request that failed with 5xx leaves no record, so a retry runs again."""
+arrives while the first is still running gets 409 IDEMPOTENCY_KEY_IN_USE with `Retry-After` at once. A first request
+that failed with 5xx leaves no record, so a retry runs again.
+
+A request in flight holds a lease on its record: a heartbeat thread renews it every third of
+TRYON_IDEMPOTENCY_LEASE_SECONDS while the handler runs. If the process dies mid-request the heartbeat stops, the
+lease lapses, and the next request with the same key and body takes the record over (one winner: the takeover is a
+compare-and-set on the lease) and runs, instead of the key answering 409 until the record expires. While a record is
+in flight its `created_at` is the lease's last renewal; once completed it no longer moves."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import json
-import time
+import logging
+import threading
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
 from tryon_project.models import IdempotencyRecord
+
+logger = logging.getLogger("tryon.api")
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -71,23 +80,81 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def _existing(*, account, key: str, fingerprint: str) -> Response | None:
-    """The answer for a repeated key, or None when the record vanished (expired, or its 5xx run was dropped)."""
-    deadline = time.monotonic() + settings.TRYON_IDEMPOTENCY_WAIT_SECONDS
-    while True:
-        record = _live(account, key)
-        if record is None:
-            return None
-        if record.fingerprint != fingerprint:
-            raise ApiError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                           "This Idempotency-Key was already used with a different request.")
-        if record.completed:
-            return _replay(record)
-        if time.monotonic() >= deadline:
-            raise ApiError(ErrorCode.IDEMPOTENCY_KEY_IN_USE,
-                           "A request with this Idempotency-Key is still being processed.",
-                           headers={"Retry-After": "1"})
-        time.sleep(0.1)
+def _in_use(retry_after: int) -> ApiError:
+    return ApiError(
+        ErrorCode.IDEMPOTENCY_KEY_IN_USE,
+        "A request with this Idempotency-Key is still being processed.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def _existing(*, account, key: str, fingerprint: str) -> tuple[Response | None, IdempotencyRecord | None]:
+    """For a repeated key: (a replay, None), or (None, the record taken over from a dead request), or (None, None)
+    when the record vanished (expired, or its 5xx run was dropped); raises 409 while the first is alive."""
+    record = _live(account, key)
+    if record is None:
+        return None, None
+    if record.fingerprint != fingerprint:
+        raise ApiError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED, "This Idempotency-Key was already used with a different request."
+        )
+    if record.completed:
+        return _replay(record), None
+    lease = timedelta(seconds=settings.TRYON_IDEMPOTENCY_LEASE_SECONDS)
+    now = timezone.now()
+    if record.created_at + lease > now:
+        # Alive: most requests finish within a second, so that is the hint (a dead one is taken over at lapse).
+        raise _in_use(1)
+    # The lease lapsed: whoever moves it from the value read here owns the record; a concurrent taker gets 0 rows.
+    taken = IdempotencyRecord.objects.filter(pk=record.pk, completed=False, created_at=record.created_at).update(
+        created_at=now
+    )
+    if not taken:
+        raise _in_use(1)
+    logger.warning("idempotency record of a dead request taken over")
+    record.created_at = now
+    return None, record
+
+
+class _Heartbeat:
+    """Renews the lease of one in-flight record until stopped. Runs on its own thread, so on its own database
+    connection, closed after every renewal (a pool slot is held for one UPDATE, not for the whole request)."""
+
+    def __init__(self, record_pk: int):
+        self.record_pk = record_pk
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="idempotency-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        interval = settings.TRYON_IDEMPOTENCY_LEASE_SECONDS / 3
+        while not self.stopped.wait(interval):
+            try:
+                IdempotencyRecord.objects.filter(pk=self.record_pk, completed=False).update(created_at=timezone.now())
+            except Exception as exc:  # noqa: BLE001 - a missed renewal is retried at the next beat
+                logger.warning("idempotency lease renewal failed: %s", type(exc).__name__)
+            finally:
+                connection.close()
+
+
+def _claim(*, account, key: str, fingerprint: str) -> tuple[Response | None, IdempotencyRecord | None]:
+    """(a replay, None) or (None, the record this request now owns)."""
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                return None, IdempotencyRecord.objects.create(account=account, key=key, fingerprint=fingerprint)
+        except IntegrityError:
+            replay, record = _existing(account=account, key=key, fingerprint=fingerprint)
+            if replay is not None or record is not None:
+                return replay, record
+    raise _in_use(1)
 
 
 def idempotent(handler):
@@ -98,23 +165,14 @@ def idempotent(handler):
         key = _key_from(request)
         if key is None:
             return handler(self, request, *args, **kwargs)
-        account = request.user
-        fingerprint = request_fingerprint(request)
-        for _ in range(3):
+        replay, record = _claim(account=request.user, key=key, fingerprint=request_fingerprint(request))
+        if replay is not None:
+            return replay
+        with _Heartbeat(record.pk):
             try:
-                with transaction.atomic():
-                    record = IdempotencyRecord.objects.create(account=account, key=key, fingerprint=fingerprint)
-                break
-            except IntegrityError:
-                replay = _existing(account=account, key=key, fingerprint=fingerprint)
-                if replay is not None:
-                    return replay
-        else:
-            raise ApiError(ErrorCode.IDEMPOTENCY_KEY_IN_USE, "Retry this request.", headers={"Retry-After": "1"})
-        try:
-            response = handler(self, request, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - rendered exactly as the view would, then recorded
-            response = self.handle_exception(exc)
+                response = handler(self, request, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - rendered exactly as the view would, then recorded
+                response = self.handle_exception(exc)
         if response.status_code >= 500:
             record.delete()
         else:
