@@ -237,8 +237,9 @@ TRYON_REPLICATE_PRESET = env.str("TRYON_REPLICATE_PRESET", default="idm-vton")
 TRYON_REPLICATE_WAIT_SECONDS = env.int("TRYON_REPLICATE_WAIT_SECONDS", default=30)
 TRYON_DEMO_CREDITS = env.int("TRYON_DEMO_CREDITS", default=100)
 TRYON_IDEMPOTENCY_TTL_HOURS = env.int("TRYON_IDEMPOTENCY_TTL_HOURS", default=24)
-# How long a repeated Idempotency-Key waits for the first request before answering 409.
-TRYON_IDEMPOTENCY_WAIT_SECONDS = env.float("TRYON_IDEMPOTENCY_WAIT_SECONDS", default=10.0)
+# A request in flight renews the lease on its Idempotency-Key every third of this; a key whose request died (lease
+# lapsed) is taken over by the next request with the same body instead of answering 409 until the record expires.
+TRYON_IDEMPOTENCY_LEASE_SECONDS = env.float("TRYON_IDEMPOTENCY_LEASE_SECONDS", default=30.0)
 # Mounts /bench/bare, the baseline of bench/api.py. Never on in production.
 TRYON_BENCH_VIEWS = env.bool("TRYON_BENCH_VIEWS", default=False)
 TRYON_PRODUCT_PURGE_INTERVAL_SECONDS = env.int("TRYON_PRODUCT_PURGE_INTERVAL_SECONDS", default=3600)
