@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -64,6 +65,10 @@ class CreditTopupForm(forms.Form):
         if amount == 0:
             raise forms.ValidationError("A top-up must change the balance.")
         return amount
+
+
+# Access is by account membership, not by permission groups: the Groups page would only mislead.
+admin.site.unregister(Group)
 
 
 @admin.register(Account)

@@ -1,67 +1,48 @@
-"""Dashboard pages for generations (read-only, with before/after thumbnails) and the overview page."""
+"""Dashboard pages for generations: the gallery (the change list drawn as pictures), one generation's page, and
+the URLs of the merchant pages built on generations (overview, CSV export, customers, try-on playground), whose
+views live in generations/dashboard/."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, Q, QuerySet, Sum
-from django.template.response import TemplateResponse
-from django.urls import path
-from django.utils import timezone
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from accounts.admin import engine_choices_register, engine_status_register
-from accounts.admin_scoping import ReadOnlyScopedAdmin, is_operator, request_account
-from accounts.models import Account
+from accounts.admin_display import seconds, when, yes_no
+from accounts.admin_scoping import ReadOnlyScopedAdmin, is_operator
+from generations.dashboard import customers, display, overview_views, playground
+from generations.dashboard.filters import CustomerFilter, DateRangeFilter, EngineFilter, ProductFilter
 from generations.engine_config import engine_names
-from generations.models import Generation, GenerationStatus
+from generations.models import Generation
 from generations.selectors import account_engine_status
-from tryon_project.storage import blob_signed_url
 
 # Engines are defined here, above accounts: the account page offers exactly the names the registry knows.
 engine_choices_register(engine_names)
 engine_status_register(lambda account: account_engine_status(account=account))
 
-_STATUS_COLOURS = {
-    GenerationStatus.PENDING: "#8a6d00",
-    GenerationStatus.PROCESSING: "#1f5f9e",
-    GenerationStatus.COMPLETED: "#1e7b34",
-    GenerationStatus.FAILED: "#b3261e",
-}
-_THUMB = "height:{h}px;max-width:{w}px;object-fit:contain;border:1px solid #ccc;border-radius:3px;background:#f4f4f4"
 
-
-def _image(key: str, *, alt: str, height: int, css_class: str) -> str:
-    style = _THUMB.format(h=height, w=height)
-    return format_html('<img src="{}" alt="{}" class="{}" loading="lazy" referrerpolicy="no-referrer" style="{}">',
-                       blob_signed_url(key=key).url, alt, css_class, style)
-
-
-def _before_after(generation: Generation, *, height: int) -> str:
-    before = (_image(generation.person_image_key, alt="before", height=height, css_class="generation-before")
-              if generation.person_image_key else "—")
-    has_result = generation.result_key and not generation.result_deleted
-    after = (_image(generation.result_key, alt="after", height=height, css_class="generation-after")
-             if has_result else "—")
-    return format_html('<span style="display:inline-flex;gap:6px;align-items:center">{} → {}</span>', before, after)
+def customer_url(customer_id: str) -> str:
+    return reverse("admin:generations_generation_customer") + "?" + urlencode({"id": customer_id})
 
 
 @admin.register(Generation)
 class GenerationAdmin(ReadOnlyScopedAdmin):
-    list_display = ("id", "thumbnails", "status_badge", "product_external_id", "created_at", "duration",
-                    "error_code", "engine_used")
-    list_filter = ("status", "created_at", "error_code", "use_watermark")
+    change_list_template = "admin/generations/generation/change_list.html"
+    list_display = ("id", "status_badge", "product", "created_at", "duration", "engine_used")
+    list_filter = ("status", ProductFilter, CustomerFilter, EngineFilter, DateRangeFilter, "error_code")
     search_fields = ("id", "product_external_id", "customer_id")
     list_select_related = ("account",)
-    list_per_page = 50
+    list_per_page = 24
     ordering = ("-created_at",)
     fieldsets = (
-        (None, {"fields": ("id", "status_badge", "images", "product_external_id", "customer_id")}),
-        ("Outcome", {"fields": ("error_code", "error_message", "engine_used", "use_watermark", "is_mock",
-                                "attempts", "result_expires_at", "result_deleted")}),
-        ("Timings", {"fields": ("created_at", "started_at", "completed_at", "duration", "timings_table")}),
+        (None, {"fields": ("id", "status_badge", "error_text", "pictures", "product", "customer")}),
+        (
+            "Outcome",
+            {"fields": ("engine_used", "watermarked", "made_with_mock", "attempts", "result_expiry", "pictures_gone")},
+        ),
+        ("Timings", {"fields": ("created", "started", "completed", "duration", "timings_table")}),
     )
 
     def get_fieldsets(self, request, obj=None):
@@ -74,27 +55,91 @@ class GenerationAdmin(ReadOnlyScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [name for _, options in self.get_fieldsets(request, obj) for name in options["fields"]]
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            context["gallery_cards"] = [self._card(generation) for generation in context["cl"].result_list]
+        return response
+
+    def _card(self, generation: Generation) -> dict:
+        return {
+            "id": generation.pk,
+            "url": reverse("admin:generations_generation_change", args=(generation.pk,)),
+            "pictures": display.triptych(generation),
+            "product": display.product_label(generation),
+            "status": display.status_badge(generation),
+            "error": display.error_in_words(generation),
+            "engine": display.engine_name(generation),
+            "duration": seconds(generation.duration_ms),
+            "created": when(generation.created_at),
+            "customer": generation.customer_id,
+            "customer_url": customer_url(generation.customer_id) if generation.customer_id else "",
+            "gone": display.erased_or_expired(generation),
+        }
+
+    # --- columns and fields -------------------------------------------------------------------------------------
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Generation) -> str:
-        colour = _STATUS_COLOURS.get(obj.status, "#444")
-        return format_html('<strong class="generation-status" style="color:{}">{}</strong>', colour, obj.status)
+        return display.status_badge(obj)
 
-    @admin.display(description="Before → after")
-    def thumbnails(self, obj: Generation) -> str:
-        return _before_after(obj, height=56)
+    @admin.display(description="Error")
+    def error_text(self, obj: Generation) -> str:
+        return display.error_in_words(obj) or "—"
 
-    @admin.display(description="Before → after")
-    def images(self, obj: Generation) -> str:
-        return _before_after(obj, height=320)
+    @admin.display(description="Person + garment → result")
+    def pictures(self, obj: Generation) -> str:
+        return display.triptych(obj, size=320)
+
+    @admin.display(description="Product", ordering="product_external_id")
+    def product(self, obj: Generation) -> str:
+        return display.product_label(obj)
+
+    @admin.display(description="Customer id")
+    def customer(self, obj: Generation) -> str:
+        if not obj.customer_id:
+            return "—"
+        return format_html('<a href="{}"><code>{}</code></a>', customer_url(obj.customer_id), obj.customer_id)
 
     @admin.display(description="Duration", ordering="duration_ms")
     def duration(self, obj: Generation) -> str:
-        return f"{obj.duration_ms / 1000:.1f} s" if obj.duration_ms is not None else "—"
+        return seconds(obj.duration_ms)
 
     @admin.display(description="Engine")
     def engine_used(self, obj: Generation) -> str:
-        # The engine that ran (recorded with the timings) or, before it ran, the one the account asked for.
-        return (obj.timings or {}).get("engine") or obj.engine or "default"
+        return display.engine_name(obj)
+
+    @admin.display(description="Watermarked")
+    def watermarked(self, obj: Generation) -> str:
+        return yes_no(obj.use_watermark)
+
+    @admin.display(description="Made from")
+    def made_with_mock(self, obj: Generation) -> str:
+        label = "the mock product (free)" if obj.is_mock else "a real engine"
+        entry = playground.started_from_dashboard(generation=obj)
+        if entry is None:
+            return f"{label}, through the API"
+        return f"{label}, from the dashboard's try-on playground by {entry.user} on {when(entry.action_time)}"
+
+    @admin.display(description="Result kept until")
+    def result_expiry(self, obj: Generation) -> str:
+        return when(obj.result_expires_at)
+
+    @admin.display(description="Images")
+    def pictures_gone(self, obj: Generation) -> str:
+        return display.erased_or_expired(obj) or "stored"
+
+    @admin.display(description="Created")
+    def created(self, obj: Generation) -> str:
+        return when(obj.created_at)
+
+    @admin.display(description="Started")
+    def started(self, obj: Generation) -> str:
+        return when(obj.started_at)
+
+    @admin.display(description="Completed")
+    def completed(self, obj: Generation) -> str:
+        return when(obj.completed_at)
 
     @admin.display(description="Timings")
     def timings_table(self, obj: Generation) -> str:
@@ -106,54 +151,27 @@ class GenerationAdmin(ReadOnlyScopedAdmin):
             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", sorted(timings.items())),
         )
 
-    # --- overview page ------------------------------------------------------------------------------------------
+    # --- the merchant pages built on generations ----------------------------------------------------------------
     def get_urls(self):
-        overview = self.admin_site.admin_view(self.overview_view)
-        return [path("overview/", overview, name="generations_generation_overview"), *super().get_urls()]
+        view = self.admin_site.admin_view
+        pages = [
+            ("overview/", overview_views.overview_view, "overview"),
+            ("export.csv", overview_views.export_view, "export"),
+            ("customers/", customers.customer_search_view, "customers"),
+            ("customers/view/", customers.customer_view, "customer"),
+            ("customers/erase/", customers.customer_erase_view, "customer_erase"),
+            ("try-on/", playground.playground_view, "playground"),
+            ("try-on/<str:generation_id>/status/", playground.playground_status_view, "playground_status"),
+        ]
+        own = [
+            path(route, view(self._bound(function)), name=f"generations_generation_{name}")
+            for route, function, name in pages
+        ]
+        return [*own, *super().get_urls()]
 
-    def overview_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        accounts = Account.objects.all() if is_operator(request) else Account.objects.filter(
-            pk=getattr(request_account(request), "pk", None))
-        chosen = None
-        if is_operator(request) and request.GET.get("account", "").isdigit():
-            chosen = accounts.filter(pk=int(request.GET["account"])).first()
-            accounts = accounts.filter(pk=getattr(chosen, "pk", None))
-        generations = self.get_queryset(request).filter(account__in=accounts)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Overview",
-            "opts": self.model._meta,
-            "stats": overview_stats(generations=generations, now=timezone.now()),
-            "credits_left": accounts.aggregate(total=Sum("credit_balance"))["total"] or 0,
-            "is_operator": is_operator(request),
-            "account_choices": Account.objects.order_by("name") if is_operator(request) else (),
-            "chosen_account": chosen,
-        }
-        return TemplateResponse(request, "admin/generations/overview.html", context)
+    def _bound(self, function):
+        def page(request, *args, **kwargs):
+            return function(self, request, *args, **kwargs)
 
-
-def overview_stats(*, generations: QuerySet[Generation], now) -> dict:
-    """Counts for the overview; ``generations`` is already scoped to what the viewer may see."""
-    today_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    week_start = now - timedelta(days=7)
-    week = Q(created_at__gte=week_start)
-    completed, failed = Q(status=GenerationStatus.COMPLETED), Q(status=GenerationStatus.FAILED)
-    counts = generations.aggregate(
-        today=Count("id", filter=Q(created_at__gte=today_start)),
-        week=Count("id", filter=week),
-        completed=Count("id", filter=week & completed),
-        failed=Count("id", filter=week & failed),
-        avg_ms=Avg("duration_ms", filter=week & completed),
-    )
-    finished = counts["completed"] + counts["failed"]
-    top_errors = (
-        generations.filter(week & failed).values("error_code").annotate(count=Count("id")).order_by("-count")[:5]
-    )
-    return {
-        **counts,
-        "success_rate": round(100 * counts["completed"] / finished, 1) if finished else None,
-        "avg_seconds": round(counts["avg_ms"] / 1000, 1) if counts["avg_ms"] is not None else None,
-        "top_errors": list(top_errors),
-    }
+        page.__name__ = function.__name__
+        return page

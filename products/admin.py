@@ -37,6 +37,7 @@ class ProductAdmin(AccountScopedAdmin):
     """Read-only except deletion, which goes through the service so stored images are deleted too."""
 
     merchant_can_delete = True
+    addable_here = False  # products are created through the API only
     list_display = ("external_id", "title", "kind", "category", "images_preview", "expires_at", "created_at")
     list_filter = ("kind", "category")
     search_fields = ("external_id", "title")

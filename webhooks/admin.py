@@ -121,6 +121,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(AccountScopedAdmin):
+    addable_here = False  # deliveries are made by events, never by hand
     list_display = (
         "id", "event_type", "target", "generation_id", "status", "attempts", "last_status_code", "last_error",
         "next_attempt_at", "created_at",

@@ -15,7 +15,7 @@ from customers.services import customer_image_create
 from generations.models import Generation, GenerationStatus
 from products.inputs import ImageInput, ProductInput
 from products.models import Product
-from products.services import product_upsert
+from products.services import product_snapshot, product_upsert
 from tests.factories import AccountFactory
 from tests.images import jpeg_bytes
 from tests.watermark.images import half_logo
@@ -68,7 +68,8 @@ def make_shop(name: str, *, credits: int = 10) -> Shop:
     upload = customer_image_create(account=account, data=jpeg_bytes(width=300, height=400), crop=False,
                                    customer_id=f"{name}-shopper")
     generation = completed_generation(account=account, person=jpeg_bytes(), result=jpeg_bytes(color=(0, 200, 0)),
-                                      upload=upload, external_id=f"{name}-tee", customer_id=f"{name}-shopper")
+                                      upload=upload, external_id=f"{name}-tee", customer_id=f"{name}-shopper",
+                                      product=product, product_snapshot=product_snapshot(product=product))
     failed = Generation.objects.create(
         account=account, product_external_id=f"{name}-tee", status=GenerationStatus.FAILED,
         error_code="PERSON_NOT_DETECTED", error_message="no person", duration_ms=900, completed_at=timezone.now(),

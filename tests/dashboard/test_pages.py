@@ -35,12 +35,18 @@ def test_generation_pages_show_before_after_status_error_and_timings(alpha):
     generation = alpha.generation
     for key in (generation.person_image_key, generation.result_key):
         assert f"/files/{key}?exp=" in listing
-    assert "COMPLETED" in listing and "FAILED" in listing and "PERSON_NOT_DETECTED" in listing
+    # Status in words, the error message with its code, the product's title with its external id.
+    assert ">Completed</span>" in listing and ">Failed</span>" in listing and "PERSON_NOT_DETECTED" in listing
+    assert "no person" in listing and "alpha tee" in listing and "alpha-tee" in listing
+    # The garment of a URL product that was never downloaded says so instead of a broken image.
+    assert "garment not downloaded yet" in listing
     page = alice.get(f"{D}/generations/generation/{generation.pk}/change/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'class="generation-before"' in html and 'class="generation-after"' in html
+    assert 'class="dash-thumb generation-before"' in html and 'class="dash-thumb generation-after"' in html
+    assert "height:320px" in html and "View generation" in html
     assert "<th>engine_ms</th><td>131.0</td>" in html and "2.4 s" in html and "local" in html
+    assert "a real engine, through the API" in html and " UTC" in html
     failed = alice.get(f"{D}/generations/generation/{alpha.failed.pk}/change/").content.decode()
     assert "PERSON_NOT_DETECTED" in failed and "no person" in failed
     # Read-only: nothing to save, nothing to delete.

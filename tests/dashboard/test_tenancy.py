@@ -126,7 +126,7 @@ def test_overview_counts_only_own_generations(alpha, beta):
 
 
 @pytest.mark.parametrize("url", [
-    "/accounts/accountmembership/", "/auth/user/", "/auth/group/", "/accounts/account/add/",
+    "/accounts/accountmembership/", "/auth/user/", "/accounts/account/add/",
     "/accounts/creditledgerentry/add/", "/products/product/add/", "/generations/generation/add/",
     "/customers/customerimage/add/",
 ])
