@@ -138,6 +138,8 @@ class CogServer:
     required: tuple[str, ...] = ("human_img", "garm_img")
     predict_seconds: float = 0.05
     fail_with: str = ""
+    # True: outputs are uploaded and returned as a URL (Cog's `output_file_prefix` / `--upload-url` mode).
+    upload_outputs: bool = False
     # Predictions that ran to the end (one per distinct run of the model).
     runs: list[CogPrediction] = field(default_factory=list)
     cancels: list[str] = field(default_factory=list)
@@ -168,7 +170,9 @@ class CogServer:
             result = {
                 "id": prediction.id,
                 "status": "succeeded",
-                "output": f"data:image/png;base64,{RESULT_B64}",
+                "output": f"{self.url}/uploads/{prediction.id}.png"
+                if self.upload_outputs
+                else f"data:image/png;base64,{RESULT_B64}",
                 "metrics": metrics,
             }
         self.runs.append(prediction)
@@ -185,6 +189,9 @@ class CogServer:
 
             def do_GET(self) -> None:
                 self._record({})
+                if self.path.startswith("/uploads/"):
+                    self._send(200, RESULT)
+                    return
                 if self.path != "/health-check":
                     self._send(404, {"detail": "Not Found"})
                     return

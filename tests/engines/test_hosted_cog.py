@@ -219,3 +219,27 @@ def test_every_preset_records_a_licence_and_maps_every_category():
     assert (
         PRESETS["fashn-vton-1.5"].licence == "Apache-2.0" and "human parser" in PRESETS["fashn-vton-1.5"].licence_note
     )
+
+
+def test_cog_uploaded_output_url_is_downloaded_through_the_safe_fetcher(cog, cog_server, settings):
+    cog_server.upload_outputs = True
+    # The safe fetcher refuses private addresses unless the operator allows them.
+    settings.TRYON_FETCH_ALLOW_NETWORKS = ["127.0.0.1/32"]
+    settings.TRYON_FETCH_ALLOWED_PORTS = [int(cog_server.url.rsplit(":", 1)[1])]
+
+    result = cog.run(tryon_request())
+
+    assert result.image == RESULT
+    assert [r.path for r in cog_server.seen if r.path.startswith("/uploads/")] == [
+        f"/uploads/{result.diagnostics['prediction_id']}.png"
+    ]
+
+
+def test_cog_uploaded_output_on_a_private_address_is_refused_by_default(cog, cog_server):
+    cog_server.upload_outputs = True
+
+    with pytest.raises(EngineError) as error:
+        cog.run(tryon_request())
+
+    assert error.value.code == EngineErrorCode.ENGINE_ERROR
+    assert "could not be downloaded" in error.value.message
