@@ -49,13 +49,17 @@ def jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def median_ms(step: Callable[[], object], *, runs: int) -> float:
+def samples_ms(step: Callable[[], object], *, runs: int) -> list[float]:
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
         step()
         samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+    return samples
+
+
+def median_ms(step: Callable[[], object], *, runs: int) -> float:
+    return statistics.median(samples_ms(step, runs=runs))
 
 
 def main() -> None:
@@ -76,13 +80,16 @@ def main() -> None:
         engine.run(request)
         floor()
     floor_ms = median_ms(floor, runs=runs)
-    engine_ms = median_ms(lambda: engine.run(request), runs=runs)
+    engine_samples = sorted(samples_ms(lambda: engine.run(request), runs=runs))
+    engine_ms = statistics.median(engine_samples)
+    p90_ms = engine_samples[min(len(engine_samples) - 1, round(0.9 * (len(engine_samples) - 1)))]
     stages = engine.run(request).timings_ms
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
     print(f"engine.local.runs={runs}")
     print(f"engine.local.size={WIDTH}x{HEIGHT}")
     print(f"engine.local.floor_median_ms={floor_ms:.1f}")
     print(f"engine.local.median_ms={engine_ms:.1f}")
+    print(f"engine.local.p90_ms={p90_ms:.1f}")
     print(f"engine.local.ratio_to_floor={engine_ms / floor_ms:.2f}")
     print(f"engine.local.peak_rss_mb={peak_mb:.0f}")
     print("engine.local.stages_ms=" + ",".join(f"{k}:{v:.1f}" for k, v in stages.items()))

@@ -2,7 +2,8 @@
 
 People: the two real photos that ship inside wheels (scikit-image's astronaut, matplotlib's Grace Hopper) and
 the synthetic mannequin, all through the real pipeline (MediaPipe included). Garments: the synthetic t-shirt,
-long-sleeve top, trousers and dress, sent as JPEG product photos the way the API stores them. Only the table
+long-sleeve top, trousers and dress, sent as JPEG product photos the way the API stores them, and one on-model
+product photo (which the engine refuses). Only the table
 between the gallery markers in docs/engines.md is rewritten; the prose around it is kept.
 """
 
@@ -20,7 +21,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engines.base import EngineError, TryOnRequest  # noqa: E402
+from engines.base import Category, EngineError, TryOnRequest  # noqa: E402
 from engines.local import LocalEngine  # noqa: E402
 from engines.local.synthetic import (  # noqa: E402
     SyntheticGarment,
@@ -81,14 +82,17 @@ def main() -> None:
     GALLERY.mkdir(parents=True, exist_ok=True)
     engine = LocalEngine()
     rows = []
-    for garment_name, garment in garments().items():
-        product = encode(garment.image)
+    # The last row is a product photo that shows a model (Grace Hopper in uniform, sent as the "jacket"): the
+    # engine refuses it rather than paste her onto the shopper.
+    products = [(name, encode(g.image), g.category) for name, g in garments().items()]
+    products.append(("on-model-photo", encode(people()["grace-hopper"]), Category.OUTERWEAR))
+    for garment_name, product, category in products:
         cells = []
         for person_name, person in people().items():
             before = panel(person)
             try:
                 result = engine.run(TryOnRequest(person_image=encode(person), garment_images=(product,),
-                                                 category=garment.category))
+                                                 category=category))
                 after = panel(np.asarray(Image.open(io.BytesIO(result.image)).convert("RGB")))
             except EngineError as error:
                 after = refusal((before.shape[1], before.shape[0]), error)

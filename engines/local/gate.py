@@ -126,14 +126,17 @@ def check_result(*, alpha: np.ndarray, box: tuple[int, int, int, int], body: Bod
 
 def required_region(*, body: Body, category: Category) -> np.ndarray:
     """The body pixels the category must cover: the chest and belly for tops and dresses, the thighs for bottoms."""
-    height, width = body.mask.shape
-    ys, xs = np.mgrid[0:height, 0:width]
+    source = body.mask if category == Category.BOTTOMS else body.trunk
+    ys, xs = np.nonzero(source)  # only the body's pixels: a full-frame grid would cost more than the check
     depth = (xs - body.shoulder_mid[0]) * body.down[0] + (ys - body.shoulder_mid[1]) * body.down[1]
     across = (xs - body.shoulder_mid[0]) * body.across[0] + (ys - body.shoulder_mid[1]) * body.across[1]
     if category == Category.BOTTOMS:
         knees = float(np.mean([body.depth_of(leg.middle) for leg in (body.leg_l, body.leg_r)]))
         hips = body.depth_of(body.hip_mid)
-        band = (depth > hips + 0.1 * body.torso) & (depth < hips + 0.6 * (knees - hips))
-        return band & body.mask & (np.abs(across) < 0.6 * body.width)
-    band = (depth > 0.3 * body.torso) & (depth < 0.85 * body.torso)
-    return band & body.trunk & (np.abs(across) < 0.3 * body.width)
+        keep = (depth > hips + 0.1 * body.torso) & (depth < hips + 0.6 * (knees - hips))
+        keep &= np.abs(across) < 0.6 * body.width
+    else:
+        keep = (depth > 0.3 * body.torso) & (depth < 0.85 * body.torso) & (np.abs(across) < 0.3 * body.width)
+    region = np.zeros(source.shape, bool)
+    region[ys[keep], xs[keep]] = True
+    return region

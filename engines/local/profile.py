@@ -15,6 +15,7 @@ from engines.base import EngineError, EngineErrorCode
 from engines.local.anchors import Sleeve, TopAnchors, lowest_full_run, sleeve_region, top_anchors
 
 _SIDE_BAND = (0.55, 0.85)  # of the way from the top to the hem: rows that are surely body, below any armpit
+_MIN_SLEEVE_AREA = 0.03  # of the garment's pixels, per sleeve
 _LEAVE = 0.05  # of the garment's width: how far beyond the side line the outline must step to be a sleeve
 
 
@@ -160,8 +161,14 @@ def anchors_plausible(anchors: TopAnchors, *, mask: np.ndarray) -> bool:
     for a, b in ((anchors.shoulder_l, anchors.shoulder_r), (anchors.armpit_l, anchors.armpit_r)):
         if abs((a[0] + b[0]) / 2 - centre) > 0.12 * width:
             return False
+    area = float(mask.sum())
     for sleeve in (anchors.sleeve_l, anchors.sleeve_r):
-        if sleeve is not None and np.linalg.norm(sleeve.cuff - (sleeve.shoulder + sleeve.armpit) / 2) < 0.05 * width:
+        if sleeve is None:
+            continue
+        # A real sleeve is a sizeable piece reaching well out from its seam; a sliver along a strap is a misread.
+        if np.linalg.norm(sleeve.cuff - (sleeve.shoulder + sleeve.armpit) / 2) < 0.15 * width:
+            return False
+        if sleeve.region.sum() < _MIN_SLEEVE_AREA * area:
             return False
     return (anchors.sleeve_l is None) == (anchors.sleeve_r is None)
 
