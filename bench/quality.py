@@ -18,7 +18,6 @@ import argparse
 import io
 import json
 import multiprocessing
-import os
 import re
 import statistics
 import sys
@@ -30,8 +29,6 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# MediaPipe's C++ logging (graph start-up chatter, once per graph) would bury the per-result lines.
-os.environ.setdefault("GLOG_minloglevel", "2")
 
 from bench._quality_measures import THRESHOLDS, flags, garment_pixels, measure  # noqa: E402
 from bench._quality_person import PersonAnalyser, to_lab  # noqa: E402
