@@ -1,5 +1,10 @@
 """Per-account rate limit: a rolling 60 s window, atomic in Redis (the `limits` library's moving window runs
-as one Lua script), in-process memory in embedded mode."""
+as one Lua script), in-process memory in embedded mode.
+
+The store is consulted with connect and read timeouts (REDIS_CONNECT_TIMEOUT, REDIS_SOCKET_TIMEOUT). When it fails
+(closed port, or a Redis that accepts and never answers) the request is served uncounted (fail open, logged), and
+for the next few seconds the store is not asked at all, so an outage costs one timeout per process, not one per
+request."""
 
 from __future__ import annotations
 
@@ -16,9 +21,26 @@ from rest_framework.throttling import BaseThrottle
 logger = logging.getLogger("tryon.api")
 
 
+# After a store failure, requests are served uncounted for this long before the store is tried again.
+STORE_RETRY_AFTER_SECONDS = 5.0
+_store_down_until = 0.0
+
+
 @functools.cache
 def _limiter(uri: str) -> strategies.MovingWindowRateLimiter:
-    return strategies.MovingWindowRateLimiter(storage.storage_from_string(uri))
+    options = {}
+    if uri.startswith(("redis://", "rediss://", "redis+", "unix://")):
+        options = {
+            "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT,
+            "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
+        }
+    return strategies.MovingWindowRateLimiter(storage.storage_from_string(uri, **options))
+
+
+def store_retry_reset() -> None:
+    """Ask the store again from the next request on (tests start every case with a reachable store)."""
+    global _store_down_until
+    _store_down_until = 0.0
 
 
 def limiter() -> strategies.MovingWindowRateLimiter:
@@ -32,15 +54,19 @@ class AccountRateThrottle(BaseThrottle):
         account = request.user
         if account is None:
             return True
+        global _store_down_until
+        if time.monotonic() < _store_down_until:
+            return True
         item = RateLimitItemPerMinute(account.rate_limit_per_minute)
         identifier = f"account:{account.pk}"
         try:
             allowed = limiter().hit(item, identifier)
             stats = limiter().get_window_stats(item, identifier)
-        except RedisError as exc:
-            # The limit store is unreachable: serve the request rather than take the whole API down with it
-            # (fail open, logged); generations are still bounded by credits.
+        except (RedisError, OSError) as exc:
+            # The limit store is unreachable or silent: serve the request rather than take the whole API down with
+            # it (fail open, logged); generations are still bounded by credits.
             logger.warning("rate-limit store unavailable, request not counted: %s", type(exc).__name__)
+            _store_down_until = time.monotonic() + STORE_RETRY_AFTER_SECONDS
             return True
         reset_in = max(1, math.ceil(stats.reset_time - time.time()))
         self._wait = reset_in

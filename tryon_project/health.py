@@ -26,7 +26,16 @@ def _check_database() -> None:
 def _check_redis() -> None:
     import redis
 
-    redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+    # The same timeouts as every other Redis client: a silent Redis reports "down" within them, never hangs.
+    client = redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
+        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
 
 
 def _check_storage() -> None:
