@@ -21,6 +21,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env.str("TRYON_VAR_DIR", default=str(BASE_DIR / "var")))
 DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
+# Every Redis client (rate limit, cache, broker publish, readiness) connects and waits for replies this long at most:
+# a Redis that accepts connections but never answers must not hang requests (the rate limit then fails open).
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 EMBEDDED = not DATABASE_URL
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
@@ -131,7 +135,13 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -311,7 +321,15 @@ if REDIS_URL:
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
         "unacked_restore_interval": 10,
         "unacked_restore_throttle": 1,
+        # Publishing is a synchronous command: without a socket timeout it waits forever on a silent broker. The
+        # read timeout stays above the consumer's 1 s BRPOP (the worker's own reads run in its event loop).
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
     }
+    CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT * 2
+    # One retry of a failed publish, not three: a request that sends a task waits about 2 x 2 s at most on a silent
+    # broker before its recovery path (reaper, sweep) takes over.
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 1}
 else:
     # Embedded mode: kombu's file-system transport needs no broker server.
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
