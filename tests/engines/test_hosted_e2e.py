@@ -15,7 +15,7 @@ from generations import tasks
 from generations.engine_config import engine_registry
 from generations.models import EngineProviderError, Generation
 from generations.selectors import account_engine_status
-from tests.engines.hosted_servers import CogServer, FashnServer, ReplicateServer, serve
+from tests.engines.hosted_servers import RESULT_B64, CogServer, FakeGoogle, FashnServer, ReplicateServer, serve
 from tests.generations import conftest as generation_fixtures
 from tests.generations.helpers import TRYON, FakeEngine
 
@@ -343,3 +343,82 @@ def test_fashn_attempt_that_times_out_is_resumed_by_the_retry_with_one_submissio
     assert fashn.jobs[job_id][1]["inputs"]["seed"] == 5
     polled = [r.path for r in fashn.seen if r.method == "GET"]
     assert polled and set(polled) == {f"/v1/status/{job_id}"}
+
+
+def _gemini_429(quota_id: str, delay: str) -> dict[str, object]:
+    # The Gemini API's 429 as it is sent: QuotaFailure naming the quota, Help, RetryInfo.
+    return {
+        "error": {
+            "code": 429,
+            "message": "You exceeded your current quota, please check your plan and billing details.",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                    "violations": [{"quotaMetric": "generativelanguage.googleapis.com/requests", "quotaId": quota_id}],
+                },
+                {"@type": "type.googleapis.com/google.rpc.Help", "links": []},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay},
+            ],
+        }
+    }
+
+
+@pytest.fixture
+def gemini_google(settings, monkeypatch) -> Iterator[FakeGoogle]:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "GOOGLE_GENAI_USE_VERTEXAI"):
+        monkeypatch.delenv(name, raising=False)
+    fake = FakeGoogle()
+    with serve(fake.handler()) as url:
+        fake.url = url + "/"
+        settings.TRYON_ENGINE = "gemini"
+        settings.TRYON_GEMINI_API_KEY = "gem-key"
+        settings.TRYON_GEMINI_BASE_URL = fake.url
+        settings.TRYON_HOSTED_TIMEOUT_SECONDS = 5
+        yield fake
+        fake.release.set()
+
+
+GEMINI_IMAGE = {
+    "candidates": [
+        {"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": RESULT_B64}}]}, "finishReason": "STOP"}
+    ]
+}
+
+
+def test_gemini_per_minute_429_is_retried_after_its_retry_delay_end_to_end(
+    api, account, images, uploaded_image_id, gemini_google, eager, monkeypatch, django_capture_on_commit_callbacks
+):
+    gemini_google.reply(429, _gemini_429("GenerateRequestsPerMinutePerProjectPerModel", "36s"))
+    gemini_google.reply(200, GEMINI_IMAGE)
+    countdowns: list[float] = []
+    original_retry = tasks.generation_run.retry
+
+    def recording_retry(*args, countdown=None, **kwargs):
+        countdowns.append(countdown)
+        return original_retry(*args, countdown=countdown, **kwargs)
+
+    monkeypatch.setattr(tasks.generation_run, "retry", recording_retry)
+    base, _ = images
+
+    body = _try_on(api, django_capture_on_commit_callbacks, _body(base, uploaded_image_id))
+
+    assert body["status"] == "COMPLETED"
+    assert countdowns == [36.0]
+    assert len(gemini_google.seen) == 2
+
+
+def test_gemini_daily_quota_fails_at_once_end_to_end(
+    api, account, images, uploaded_image_id, gemini_google, eager, django_capture_on_commit_callbacks
+):
+    gemini_google.reply(429, _gemini_429("GenerateRequestsPerDayPerProjectPerModel", "4s"))
+    base, _ = images
+
+    body = _try_on(api, django_capture_on_commit_callbacks, _body(base, uploaded_image_id))
+
+    assert (body["status"], body["errorCode"]) == ("FAILED", "ENGINE_QUOTA_EXCEEDED")
+    assert len(gemini_google.seen) == 1  # not retried
+    assert _balance(account) == 10
+    status = account_engine_status(account=account)
+    assert (status.engine, status.model_id) == ("gemini", "gemini-3.1-flash-image")
+    assert status.last_error.code == "ENGINE_QUOTA_EXCEEDED"
