@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tryon_project.api.middleware.RequestIdMiddleware",
+    "tryon_project.api.access_log.AccessLogMiddleware",
     "tryon_project.api.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -332,7 +333,8 @@ if REDIS_URL:
     CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 1}
 else:
     # Embedded mode: kombu's file-system transport needs no broker server.
-    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+    # "localhost" only so kombu does not warn "No hostname was supplied" on every connection: no host is used.
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
     for sub in ("in", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -380,6 +382,10 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = env.str("X_FRAME_OPTIONS", default="SAMEORIGIN")
 
+# One line per request on the "tryon.access" logger (tryon_project/api/access_log.py): method, redacted path,
+# status, ms, request id. Off with TRYON_ACCESS_LOG=false (e.g. when a proxy in front logs requests already).
+TRYON_ACCESS_LOG = env.bool("TRYON_ACCESS_LOG", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -393,5 +399,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # urllib3 logs full URLs at DEBUG and host names on TLS warnings: logs carry no URLs.
         "urllib3": {"level": "ERROR"},
+        # Celery's own INFO lines (connected, ready, "Task ... received/succeeded" with task ids and return values)
+        # are noise next to the worker's one line per generation attempt (generations/worker_log.py).
+        "celery": {"level": "WARNING"},
     },
 }
