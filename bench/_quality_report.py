@@ -130,7 +130,8 @@ def _caption(record: dict) -> tuple[str, str]:
         text = "-" if value is None else f"{value:g}"
         return f"{name}={text}{'!' if name in record['flags'] else ''}"
 
-    return title, "  ".join(show(n) for n in THRESHOLDS)
+    names = list(m) if record["category"] == "paired" else list(THRESHOLDS)
+    return title, "  ".join(show(n) for n in names)
 
 
 def contact_sheets(*, rows: list[tuple[dict, list[np.ndarray | None]]], out: Path, stem: str) -> list[Path]:

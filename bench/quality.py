@@ -234,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--garments-per-category", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (each loads its own models)")
     parser.add_argument("--no-paired", action="store_true", help="skip the paired SSIM")
+    parser.add_argument("--paired-only", action="store_true", help="only the paired SSIM")
     args = parser.parse_args(argv)
     args.dir, args.out = args.dir.resolve(), args.out.resolve()
     if args.out == ROOT or ROOT in args.out.parents:
@@ -242,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.dir} has no ootd/person folder")
     (args.out / "results").mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    jobs = plan(args)
+    jobs = [] if args.paired_only else plan(args)
     print(f"quality: {sum(len(j[1]) for j in jobs)} try-ons, {len(jobs)} persons, jobs={args.jobs}", file=sys.stderr)
     rows: list[tuple[dict, list]] = []
     if args.jobs > 1:
@@ -277,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.monotonic() - started, 1),
     }
     (args.out / "report.json").write_text(json.dumps(report, indent=2, default=str))
-    print(table(summary))
+    if records:
+        print(table(summary))
     if paired is not None:
         print(
             f"paired SSIM (VITON-HD protocol, {paired['n']} pairs, {paired['refused']} refused): "

@@ -14,7 +14,7 @@ from PIL import Image
 
 from bench._quality_measures import THRESHOLDS, changed_mask, flags, garment_pixels, jpeg_roundtrip, measure
 from bench._quality_person import PersonAnalysis, body_regions, skin_mask, to_lab
-from bench._quality_report import paired_ssim
+from bench._quality_report import _caption, paired_ssim
 from bench.quality import ROOT, garment_categories, main, spread
 from engines.local.synthetic import Mannequin, synthetic_mannequin, synthetic_tshirt
 
@@ -321,3 +321,14 @@ def test_a_striped_product_rendered_with_both_colours_in_other_proportions_keeps
     assert values["fidelity_de"] < 5.0
     assert "fidelity_de" not in flags(values)
     assert plain["fidelity_de"] > THRESHOLDS["fidelity_de"][1]
+
+
+def test_sheet_captions_show_the_measures_and_mark_those_past_their_threshold():
+    record = {"person": "p", "garment": "g", "category": "tops", "refused": None, "flags": ["spill"],
+              "measures": {"spill": 0.05, "face": 0.0, "coverage": None}}  # fmt: skip
+    title, figures = _caption(record)
+    assert title == "p x g (tops)"
+    assert figures.startswith("spill=0.05!  face=0  fragments=-  coverage=-")
+    paired = {"person": "00001_00", "garment": "its garment", "category": "paired", "refused": None, "flags": [],
+              "measures": {"ssim": 0.71, "floor": 0.72}}  # fmt: skip
+    assert _caption(paired)[1] == "ssim=0.71  floor=0.72"
