@@ -22,7 +22,8 @@ Environment (all optional except the key):
     TRYON_PERSON          shopper photo, default docs/samples/person.jpg
     TRYON_GARMENT         product photo, default docs/samples/tshirt.jpg
     TRYON_PRODUCT_ID      the product's externalId, default a fresh one per run (so the 404 path runs too)
-    TRYON_OUTPUT          where to save the result, default tryon-result.jpg
+    TRYON_OUTPUT          where to save the result, default full-example-result.jpg (the quickstart's curl
+                          writes tryon-result.jpg; this script leaves that file alone)
     TRYON_POLL_INTERVAL   seconds between polls, default 2
     TRYON_TIMEOUT         seconds to wait for the result, default 300
 
@@ -183,7 +184,7 @@ def main() -> int:
         return 1
     person = Path(os.environ.get("TRYON_PERSON", SAMPLES / "person.jpg"))
     garment = Path(os.environ.get("TRYON_GARMENT", SAMPLES / "tshirt.jpg"))
-    output = Path(os.environ.get("TRYON_OUTPUT", "tryon-result.jpg"))
+    output = Path(os.environ.get("TRYON_OUTPUT", "full-example-result.jpg"))
     product = {
         "externalId": os.environ.get("TRYON_PRODUCT_ID") or f"tee-{uuid.uuid4().hex[:8]}",
         "title": "Blue T-shirt",
