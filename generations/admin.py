@@ -14,12 +14,15 @@ from accounts.admin_display import seconds, when, yes_no
 from accounts.admin_scoping import ReadOnlyScopedAdmin, is_operator
 from generations.dashboard import customers, display, overview_views, playground
 from generations.dashboard.filters import CustomerFilter, DateRangeFilter, EngineFilter, ProductFilter
+from generations.dashboard.products import product_panel
 from generations.engine_config import engine_names
 from generations.models import Generation
 from generations.selectors import account_engine_status
+from products.admin import product_panel_register
 
 # Engines are defined here, above accounts: the account page offers exactly the names the registry knows.
 engine_choices_register(engine_names)
+product_panel_register(product_panel)
 engine_status_register(lambda account: account_engine_status(account=account))
 
 

@@ -236,3 +236,28 @@ def test_error_pages_are_drawn_inside_the_dashboard(alpha, settings):
     assert forbidden.status_code == 403 and 'data-status="403"' in forbidden.content.decode()
     # The API keeps its JSON errors.
     assert ApiClient(_plain_key(alpha)).get("/tryon/v1/nothing-here").json()["code"] == "NOT_FOUND"
+
+
+# --- products ------------------------------------------------------------------------------------------------
+def test_product_page_shows_the_api_stats_images_lifetime_and_recent_generations(alpha, beta):
+    completed_generation(
+        account=alpha.account, person=jpeg_bytes(), result=jpeg_bytes(), external_id="alpha-tee", duration_ms=1600
+    )
+    api = ApiClient(_plain_key(alpha)).get("/tryon/v1/products/alpha-tee/stats").json()
+    page = alpha.login().get(f"/dashboard/products/product/{alpha.product.pk}/change/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    for element, key in (
+        ("stat-total", "totalGenerations"),
+        ("stat-completed", "completedGenerations"),
+        ("stat-failed", "failedGenerations"),
+    ):
+        assert f'<td id="{element}">{api[key]}</td>' in html
+    assert (api["totalGenerations"], api["completedGenerations"], api["failedGenerations"]) == (3, 2, 1)
+    assert f'<td id="stat-average">{api["avgGenerationTimeMs"] / 1000:.1f} s</td>' in html
+    assert '<svg id="chart-product-days"' in html and html.count('class="dash-card"') == 3
+    # The catalog image was never downloaded: said in words, not hot-linked from the merchant's host.
+    assert "not downloaded yet" in html and 'src="https://alpha.example' not in html
+    assert "kept until deleted" in html and "never" in html
+    # No add form: products come from the API.
+    assert alpha.login().get("/dashboard/products/product/add/").status_code == 403
