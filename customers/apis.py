@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.auth import request_account
 from accounts.models import RetentionDays
+from customers.erasure import customer_erase
 from customers.models import ImageSource
 from customers.services import customer_image_create
 from tryon_project.api.datetimes import iso_ms
@@ -74,3 +75,17 @@ class ImageUploadApi(APIView):
         return Response(
             {"imageId": image.id, "imageUrl": signed.url, "expiresAt": iso_ms(image.expires_at)}, status=201
         )
+
+
+class CustomerEraseApi(APIView):
+    @extend_schema(
+        operation_id="deleteCustomer",
+        summary="Erase one end user's data (GDPR)",
+        tags=["customers"],
+        parameters=[OpenApiParameter("customer_id", str, OpenApiParameter.PATH)],
+        # 404 NOT_FOUND: an id of "." or ".." is resolved away by HTTP clients, leaving a path that is no route.
+        responses={204: None, **error_responses(401, 404, 429)},
+    )
+    def delete(self, request, customer_id: str):
+        customer_erase(account=request_account(request), customer_id=customer_id)
+        return Response(status=204)

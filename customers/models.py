@@ -42,15 +42,3 @@ class CustomerImage(models.Model):
     def __str__(self) -> str:
         return self.id
 
-
-class BlobDeletion(models.Model):
-    """A storage object that must be deleted. Written in the same transaction that forgets the object, so a
-    broker outage or a crashed worker can delay the deletion but never lose it (the purge task retries)."""
-
-    storage_key = models.CharField(max_length=300, unique=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return self.storage_key

@@ -1,4 +1,5 @@
-"""Writes for customer photos: creation through the one image path, retention purge, erasure of one end user."""
+"""Writes for customer photos: creation through the one image path and the retention purge (erasure of one end
+user: `customers/erasure.py`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from django.utils import timezone
 
 from accounts.models import Account
 from customers.crop import person_crop
-from customers.models import BlobDeletion, CustomerImage, ImageSource
+from customers.models import CustomerImage, ImageSource
 from tryon_project.images import image_normalize
-from tryon_project.storage import blob_delete, blob_save
+from tryon_project.storage import blob_deletions_schedule, blob_discard, blob_save
 
 logger = logging.getLogger("tryon.customers")
 
@@ -49,38 +50,8 @@ def customer_image_create(
         )
     except Exception:
         # The row is the only reference to the object: do not leave an orphan behind.
-        blob_delete(key=key)
+        blob_discard(keys=[key])
         raise
-
-
-def blob_deletions_schedule(*, keys: list[str]) -> None:
-    """Record objects to delete; must run inside the transaction that drops the references to them."""
-    unique = sorted({key for key in keys if key})
-    if unique:
-        BlobDeletion.objects.bulk_create([BlobDeletion(storage_key=key) for key in unique], ignore_conflicts=True)
-
-
-def blob_deletions_process(*, batch_size: int = 200, keys: list[str] | None = None) -> int:
-    """Delete scheduled objects from storage; idempotent and safe on several workers (rows are claimed with
-    SKIP LOCKED where the database supports it). Returns how many objects were deleted."""
-    deleted = 0
-    with transaction.atomic():
-        queryset = BlobDeletion.objects.order_by("id")
-        if keys is not None:
-            queryset = queryset.filter(storage_key__in=keys)
-        claimed = list(queryset.select_for_update(skip_locked=True)[:batch_size])
-        for row in claimed:
-            try:
-                blob_delete(key=row.storage_key)
-            except Exception as exc:  # noqa: BLE001 - any storage failure is retried by the next run
-                logger.warning("storage deletion failed (attempt %d): %s", row.attempts + 1, type(exc).__name__)
-                BlobDeletion.objects.filter(pk=row.pk).update(
-                    attempts=row.attempts + 1, last_error=type(exc).__name__[:200]
-                )
-                continue
-            row.delete()
-            deleted += 1
-    return deleted
 
 
 def customer_images_purge_expired(*, batch_size: int = 500) -> int:
@@ -99,17 +70,7 @@ def customer_images_purge_expired(*, batch_size: int = 500) -> int:
     return len(expired)
 
 
-def customer_images_erase(*, account: Account, customer_id: str) -> list[str]:
-    """Delete the upload-tracking rows of one end user and schedule their objects; returns the keys.
-    Runs inside the erasure transaction."""
-    images = CustomerImage.objects.filter(account=account, customer_id=customer_id)
-    keys = list(images.values_list("storage_key", flat=True))
-    blob_deletions_schedule(keys=keys)
-    images.delete()
-    return keys
-
-
 def customer_image_discard(*, image: CustomerImage) -> None:
     """Undo a photo created by a call that was then refused (e.g. no credit left): nothing may remain."""
-    blob_delete(key=image.storage_key)
     CustomerImage.objects.filter(pk=image.pk).delete()
+    blob_discard(keys=[image.storage_key])

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from accounts.auth import request_account
 from generations.models import Generation
 from generations.request_parser import tryon_input_parse
-from generations.selectors import generation_accepted_wire, generation_get, generation_wire
+from generations.selectors import generation_accepted_wire, generation_get, generation_wire, product_generation_stats
 from generations.serializers import (
     AcceptedSerializer,
     GenerationSerializer,
@@ -24,7 +24,9 @@ from generations.serializers import (
     TryOnRequestSerializer,
 )
 from generations.services.create import generation_create
-from generations.services.erasure import customer_erase
+from products.apis import EXTERNAL_ID_PARAMETER
+from products.selectors import product_get
+from products.serializers import ProductStatsQuerySerializer, ProductStatsSerializer
 from tryon_project.api.idempotency import REPLAYED_HEADER, idempotent
 from tryon_project.api.multipart import BODY_PARSERS, body_parse
 from tryon_project.api.responses import COMPACT
@@ -148,15 +150,25 @@ class GenerationDetailApi(APIView):
         return Response(generation_wire(generation=generation))
 
 
-class CustomerEraseApi(APIView):
+class ProductStatsApi(APIView):
+    """`GET /products/{externalId}/stats`: a catalog route, served here because the figures are generations'."""
+
     @extend_schema(
-        operation_id="deleteCustomer",
-        summary="Erase one end user's data (GDPR)",
-        tags=["customers"],
-        parameters=[OpenApiParameter("customer_id", str, OpenApiParameter.PATH)],
-        # 404 NOT_FOUND: an id of "." or ".." is resolved away by HTTP clients, leaving a path that is no route.
-        responses={204: None, **error_responses(401, 404, 429)},
+        operation_id="getProductStats",
+        summary="Generation statistics of one product",
+        tags=["products"],
+        parameters=[EXTERNAL_ID_PARAMETER, ProductStatsQuerySerializer],
+        responses={200: ProductStatsSerializer, **error_responses(400, 401, 404, 429)},
     )
-    def delete(self, request, customer_id: str):
-        customer_erase(account=request_account(request), customer_id=customer_id)
-        return Response(status=204)
+    def get(self, request, external_id: str):
+        query = ProductStatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        account = request_account(request)
+        product = product_get(account=account, external_id=external_id)
+        figures = product_generation_stats(
+            account=account,
+            external_id=product.external_id,
+            date_from=query.validated_data.get("from"),
+            date_to=query.validated_data.get("to"),
+        )
+        return Response(figures)

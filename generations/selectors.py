@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Avg, Count, Q
 
 from accounts.models import Account
 from generations.models import EngineProviderError, Generation, GenerationStatus
@@ -31,8 +34,8 @@ def generation_accepted_wire(*, generation: Generation) -> dict:
 
 
 def generation_wire(*, generation: Generation) -> dict:
-    """The generation object (docs/api.md "GET /generations/{id}"): optional fields are omitted, never null. The result URL is signed afresh
-    on every read and never stored."""
+    """The generation object (docs/api.md "GET /generations/{id}"): optional fields are omitted, never null. The
+    result URL is signed afresh on every read and never stored."""
     body: dict = {
         "generationId": generation.id,
         "status": generation.status,
@@ -83,3 +86,30 @@ def account_engine_status(*, account: Account) -> AccountEngineStatus:
         licence=description.licence,
         last_error=last_error,
     )
+
+
+def product_generation_stats(
+    *, account: Account, external_id: str, date_from: datetime | None, date_to: datetime | None
+) -> dict[str, int]:
+    """Generation counts for one product in an inclusive window, in one aggregate query (docs/products.md).
+
+    Matched on the generation's own snapshot of the external id, so the figures survive edits of the product
+    and cover one-shot products alike. A generations read: the catalog knows nothing of generations."""
+    generations = Generation.objects.filter(account=account, product_external_id=external_id)
+    if date_from is not None:
+        generations = generations.filter(created_at__gte=date_from)
+    if date_to is not None:
+        generations = generations.filter(created_at__lte=date_to)
+    completed = Q(status=GenerationStatus.COMPLETED)
+    figures = generations.aggregate(
+        total=Count("pk"),
+        completed=Count("pk", filter=completed),
+        failed=Count("pk", filter=Q(status=GenerationStatus.FAILED)),
+        average=Avg("duration_ms", filter=completed),
+    )
+    return {
+        "totalGenerations": figures["total"],
+        "completedGenerations": figures["completed"],
+        "failedGenerations": figures["failed"],
+        "avgGenerationTimeMs": round(figures["average"] or 0),
+    }

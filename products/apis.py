@@ -7,13 +7,11 @@ from rest_framework.views import APIView
 
 from accounts.auth import request_account
 from products.inputs import product_input_parse
-from products.selectors import product_get, product_list_page, product_stats
+from products.selectors import product_get, product_list_page
 from products.serializers import (
     ProductListQuerySerializer,
     ProductListSerializer,
     ProductSerializer,
-    ProductStatsQuerySerializer,
-    ProductStatsSerializer,
     ProductUpsertMultipartSerializer,
     ProductUpsertSerializer,
 )
@@ -22,7 +20,7 @@ from tryon_project.api.idempotency import idempotent
 from tryon_project.api.multipart import BODY_PARSERS, body_parse
 from tryon_project.api.schema import error_responses, multipart_json_request
 
-_EXTERNAL_ID = OpenApiParameter(
+EXTERNAL_ID_PARAMETER = OpenApiParameter(
     "external_id",
     str,
     OpenApiParameter.PATH,
@@ -86,7 +84,7 @@ class ProductDetailApi(APIView):
         operation_id="getProduct",
         summary="One product",
         tags=["products"],
-        parameters=[_EXTERNAL_ID],
+        parameters=[EXTERNAL_ID_PARAMETER],
         responses={200: ProductSerializer, **error_responses(401, 404, 429)},
     )
     def get(self, request, external_id: str):
@@ -97,31 +95,9 @@ class ProductDetailApi(APIView):
         operation_id="deleteProduct",
         summary="Delete a product (past generations keep their own snapshot)",
         tags=["products"],
-        parameters=[_EXTERNAL_ID],
+        parameters=[EXTERNAL_ID_PARAMETER],
         responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 404, 429)},
     )
     def delete(self, request, external_id: str):
         product_delete(account=request_account(request), external_id=external_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class ProductStatsApi(APIView):
-    @extend_schema(
-        operation_id="getProductStats",
-        summary="Generation statistics of one product",
-        tags=["products"],
-        parameters=[_EXTERNAL_ID, ProductStatsQuerySerializer],
-        responses={200: ProductStatsSerializer, **error_responses(400, 401, 404, 429)},
-    )
-    def get(self, request, external_id: str):
-        query = ProductStatsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        account = request_account(request)
-        product = product_get(account=account, external_id=external_id)
-        figures = product_stats(
-            account=account,
-            product=product,
-            date_from=query.validated_data.get("from"),
-            date_to=query.validated_data.get("to"),
-        )
-        return Response(figures)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from products.models import ANON_PREFIX, EXTERNAL_ID_MAX_LENGTH, SOURCE_URL_MAX_LENGTH, ProductCategory
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
 from tryon_project.api.multipart import ParsedBody
-from tryon_project.images import image_normalize
+from tryon_project.images import ImageRejected, image_normalize
 
 METADATA_MAX_BYTES = 16 * 1024
 VALID_FOR_DAYS_MIN, VALID_FOR_DAYS_MAX = 1, 365
@@ -310,6 +310,6 @@ def _normalise_upload(*, files: ParsedBody, key: str, path: str) -> ImageInput:
     upload = files.file(key=key, path=path)
     try:
         image = image_normalize(data=upload.read())
-    except ApiError as exc:
+    except ImageRejected as exc:
         raise ApiError(exc.code, exc.message, details=[ErrorDetail(path=path, message=exc.message)]) from exc
     return ImageInput(data=image.data, content_type=image.content_type)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
@@ -58,33 +58,3 @@ def product_list_page(*, account: Account, limit: int, after: KeysetPosition | N
         last = items[-1]
         next_cursor = cursor_encode(position=KeysetPosition(created_at=last.created_at, id=last.pk), scope=CURSOR_SCOPE)
     return ProductPage(items=items, next_cursor=next_cursor, has_more=has_more)
-
-
-def product_stats(
-    *, account: Account, product: Product, date_from: datetime | None, date_to: datetime | None
-) -> dict[str, int]:
-    """Generation counts for one product in an inclusive window, in one aggregate query (docs/products.md).
-
-    Matched on the generation's own snapshot of the external id, so the figures survive edits of the product
-    and cover one-shot products alike."""
-    from generations.models import Generation  # generations sits above products; the import must stay lazy
-
-    generations = Generation.objects.filter(account=account, product_external_id=product.external_id)
-    if date_from is not None:
-        generations = generations.filter(created_at__gte=date_from)
-    if date_to is not None:
-        generations = generations.filter(created_at__lte=date_to)
-    completed = Q(status="COMPLETED")
-    figures = generations.aggregate(
-        total=Count("pk"),
-        completed=Count("pk", filter=completed),
-        failed=Count("pk", filter=Q(status="FAILED")),
-        average=Avg("duration_ms", filter=completed),
-    )
-    return {
-        "totalGenerations": figures["total"],
-        "completedGenerations": figures["completed"],
-        "failedGenerations": figures["failed"],
-        "avgGenerationTimeMs": round(figures["average"] or 0),
-    }
-

@@ -6,8 +6,9 @@ is allocated; the image is decoded in full (a truncated file is an error), turne
 optionally cropped, capped, and re-encoded from its pixels alone. Nothing of the original file survives that
 re-encoding: no EXIF, GPS, XMP, ICC profile or comment, and nothing appended to it (polyglot payloads).
 
-Every refusal is an :class:`~tryon_project.api.errors.ApiError`: ``INVALID_IMAGE``, or ``PAYLOAD_TOO_LARGE`` for
-the file size. Callers outside a request (the worker) catch it and map it to their own codes.
+Every refusal is an :class:`ImageRejected` carrying its code from the one catalogue: ``INVALID_IMAGE``, or
+``PAYLOAD_TOO_LARGE`` for the file size. It is not an HTTP error: the API's exception handler turns it into the
+error body in one place, and callers outside a request (the worker, the dashboard) map it to their own outcome.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pillow_heif
 from django.conf import settings
 from PIL import Image, ImageCms, ImageFile
 
-from tryon_project.api.errors import ApiError, ErrorCode
+from tryon_project.api.errors import ErrorCode
 
 # Receives the upright, fully decoded image (mode RGB, RGBA, L, LA or CMYK) and returns the
 # (left, top, right, bottom) box to keep, in that image's pixels.
@@ -81,6 +82,15 @@ pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_image
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
+class ImageRejected(Exception):
+    """Bytes the image path refuses. `code` is INVALID_IMAGE or PAYLOAD_TOO_LARGE; `message` is safe to show."""
+
+    def __init__(self, *, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 @dataclass(frozen=True)
 class NormalizedImage:
     data: bytes = field(repr=False)
@@ -94,7 +104,8 @@ def check_file_size(*, size: int) -> None:
     """Refuse a file over ``TRYON_MAX_FILE_BYTES`` before anything reads it."""
     limit = settings.TRYON_MAX_FILE_BYTES
     if size > limit:
-        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The file is {size} bytes; the limit is {limit} bytes.")
+        message = f"The file is {size} bytes; the limit is {limit} bytes."
+        raise ImageRejected(code=ErrorCode.PAYLOAD_TOO_LARGE, message=message)
 
 
 def image_normalize(
@@ -117,6 +128,8 @@ def image_normalize(
     if input_format == "JPEG":
         _draft(im, long_side=long_side, for_crop=crop_box is not None)
     _load(im)
+    if input_format == "JPEG":
+        _refuse_zero_filled_jpeg(im, data=data, long_side=long_side, for_crop=crop_box is not None)
     # Read only after the full decode: asking a PNG for its EXIF earlier would trigger (and half-run) the decode.
     icc_profile = im.info.get("icc_profile")
     orientation = _orientation(im)
@@ -136,8 +149,8 @@ def image_normalize(
     return _encode(_flatten(im), input_format=input_format, image_format="JPEG")
 
 
-def _refuse(message: str) -> ApiError:
-    return ApiError(ErrorCode.INVALID_IMAGE, message)
+def _refuse(message: str) -> ImageRejected:
+    return ImageRejected(code=ErrorCode.INVALID_IMAGE, message=message)
 
 
 def _open(*, data: bytes) -> ImageFile.ImageFile:
@@ -194,6 +207,35 @@ def _load(im: ImageFile.ImageFile) -> None:
     limit = settings.TRYON_MAX_IMAGE_PIXELS
     if im.width * im.height > limit:
         raise _refuse(f"The image is {im.width}x{im.height} pixels; the limit is {limit} pixels.")
+
+
+# Bytes that cannot form a marker (no 0xFF): only a scan that ran out of data before its end decodes them.
+_PROBE_FILLER = bytes(range(1, 255)) * 2
+
+
+def _refuse_zero_filled_jpeg(im: Image.Image, *, data: bytes, long_side: int, for_crop: bool) -> None:
+    """Refuse a JPEG cut short and closed with an EOI marker. libjpeg decodes it without an error: it leaves the
+    blocks it has no data for at zero, a flat grey band down to the bottom. So when the last pixel row is one flat
+    colour (the only case where the check costs anything), the file is decoded once more at the same scale with
+    filler bytes placed before that EOI: a complete scan has ended and skips them, a cut one decodes them, and the
+    pixels differ."""
+    extrema = im.crop((0, im.height - 1, im.width, im.height)).getextrema()
+    bands = extrema if isinstance(extrema[0], tuple) else (extrema,)
+    if any(low != high for low, high in bands):
+        return
+    last_scan = data.rfind(b"\xff\xda")
+    end = data.find(b"\xff\xd9", last_scan) if last_scan >= 0 else -1
+    if end < 0:
+        return
+    probe = Image.open(io.BytesIO(data[:end] + _PROBE_FILLER + data[end:]), formats=["JPEG"])
+    _draft(probe, long_side=long_side, for_crop=for_crop)
+    try:
+        probe.load()
+        same = probe.size == im.size and probe.mode == im.mode and probe.tobytes() == im.tobytes()
+    except _DECODE_ERRORS:
+        same = False  # the filler was decoded as image data: the scan had not ended
+    if not same:
+        raise _refuse("The image could not be decoded; the file is damaged or truncated.")
 
 
 def _resizable(im: Image.Image) -> Image.Image:

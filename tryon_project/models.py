@@ -20,3 +20,21 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class BlobDeletion(models.Model):
+    """A storage object that must be deleted. Written in the same transaction that forgets the object, so a
+    broker outage or a crashed worker can delay the deletion but never lose it (the deletion run retries).
+    Every stored object goes through it: customer photos, results, product images (`tryon_project/storage.py`)."""
+
+    storage_key = models.CharField(max_length=300, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # The table keeps the name it had when the customers app owned it (the model moved, the rows did not).
+        db_table = "customers_blobdeletion"
+
+    def __str__(self) -> str:
+        return self.storage_key

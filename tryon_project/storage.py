@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
@@ -20,8 +22,14 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.utils.crypto import constant_time_compare
+
+from tryon_project.enqueue import task_enqueue
+from tryon_project.models import BlobDeletion
+
+logger = logging.getLogger("tryon.storage")
 
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
@@ -116,3 +124,71 @@ def _content_type_for(key: str) -> str:
 def _denied(status: int, message: str) -> JsonResponse:
     code = "FORBIDDEN" if status == 403 else "NOT_FOUND"
     return JsonResponse({"code": code, "message": message, "status": status}, status=status)
+
+
+# --- The durable deletion queue ----------------------------------------------------------------------------------
+# Storage is not transactional. Every object whose last reference a transaction drops is recorded in
+# `BlobDeletion` by that same transaction, so a broker outage or a crashed worker can delay its deletion but never
+# lose it: the deletion job is sent after commit, and the periodic run (`platform.delete_blobs`) catches the rest.
+
+DELETE_TASK = "platform.delete_blobs"
+
+
+def blob_deletions_schedule(*, keys: Iterable[str], inline: bool = False) -> list[str]:
+    """Record objects to delete; call it inside the transaction that drops the references to them. After that
+    transaction commits, the deletion job is sent, or with `inline` the objects are deleted right there (a few
+    objects the caller's request owns, e.g. a product's images) and only what storage refuses is left to the job.
+    Returns the recorded keys (sorted, without duplicates)."""
+    unique = sorted({key for key in keys if key})
+    if unique:
+        BlobDeletion.objects.bulk_create([BlobDeletion(storage_key=key) for key in unique], ignore_conflicts=True)
+        transaction.on_commit(lambda: (_delete_inline if inline else _send)(keys=unique))
+    return unique
+
+
+def _send(*, keys: list[str]) -> None:
+    task_enqueue(name=DELETE_TASK, args=(keys,), recovery="the periodic deletion run")
+
+
+def _delete_inline(*, keys: list[str]) -> None:
+    blob_deletions_process(keys=keys)
+    if blob_deletions_pending(keys=keys):
+        _send(keys=keys)
+
+
+def blob_discard(*, keys: Iterable[str]) -> None:
+    """Delete objects that nothing references any more, now (an upload whose transaction failed, the losing copy
+    of a race); if storage refuses, record them for the retried deletion run instead of leaving an orphan."""
+    for key in {key for key in keys if key}:
+        try:
+            blob_delete(key=key)
+        except Exception as exc:  # noqa: BLE001 - any storage failure is retried by the deletion run
+            logger.warning("storage deletion failed, scheduled for retry: %s", type(exc).__name__)
+            BlobDeletion.objects.get_or_create(storage_key=key)
+
+
+def blob_deletions_process(*, batch_size: int = 200, keys: list[str] | None = None) -> int:
+    """Delete scheduled objects from storage (only `keys`, when given); idempotent and safe on several workers
+    (rows are claimed with SKIP LOCKED where the database supports it). Returns how many objects were deleted."""
+    deleted = 0
+    with transaction.atomic():
+        queryset = BlobDeletion.objects.order_by("id")
+        if keys is not None:
+            queryset = queryset.filter(storage_key__in=keys)
+        claimed = list(queryset.select_for_update(skip_locked=True)[:batch_size])
+        for row in claimed:
+            try:
+                blob_delete(key=row.storage_key)
+            except Exception as exc:  # noqa: BLE001 - any storage failure is retried by the next run
+                logger.warning("storage deletion failed (attempt %d): %s", row.attempts + 1, type(exc).__name__)
+                BlobDeletion.objects.filter(pk=row.pk).update(
+                    attempts=row.attempts + 1, last_error=type(exc).__name__[:200]
+                )
+                continue
+            row.delete()
+            deleted += 1
+    return deleted
+
+
+def blob_deletions_pending(*, keys: list[str]) -> bool:
+    return BlobDeletion.objects.filter(storage_key__in=keys).exists()

@@ -33,9 +33,10 @@ api_patterns = [
     re_path(r"^openapi\.json/?$", PublicSchemaView.as_view(), name="openapi"),
     re_path(r"^docs/?$", PublicDocsView.as_view(url_name="openapi"), name="docs"),
     path("", include("accounts.urls")),
+    # Generations also serve one catalog path, /products/{externalId}/stats (the figures are theirs).
+    path("", include("generations.urls")),
     path("", include("products.urls")),
     path("", include("customers.urls")),
-    path("", include("generations.urls")),
 ]
 
 urlpatterns = [

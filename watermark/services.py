@@ -9,8 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Account
-from tryon_project.api.errors import ApiError
-from tryon_project.images import NormalizedImage, image_normalize
+from tryon_project.images import ImageRejected, NormalizedImage, image_normalize
 from tryon_project.storage import blob_delete, blob_read, blob_save
 from watermark.compositing import watermark_composite
 from watermark.models import MARGIN_PCT_RANGE, OPACITY_PCT_RANGE, SIZE_PCT_RANGE, WatermarkPosition, WatermarkSettings
@@ -29,7 +28,7 @@ def watermark_logo_normalize(*, data: bytes) -> NormalizedImage:
     """Validate a logo through the one image path, keeping its alpha channel (the result is an RGBA PNG)."""
     try:
         logo = image_normalize(data=data, max_long_side=settings.TRYON_WATERMARK_LOGO_MAX_SIDE, keep_alpha=True)
-    except ApiError as exc:
+    except ImageRejected as exc:
         raise WatermarkSettingsError(exc.message) from exc
     if logo.format not in _LOGO_FORMATS:
         # JPEG and HEIC logos have no transparency: they would be drawn as an opaque rectangle.

@@ -17,21 +17,16 @@ from customers.services import customer_image_create, customer_image_discard
 from generations.engine_config import engine_registry
 from generations.inputs import CustomerImageKind, TryOnInput
 from generations.models import Generation, GenerationStatus
-from generations.services.lifecycle import generation_terminal_notify
+from generations.services.lifecycle import generation_enqueue, generation_terminal_notify
 from products.services import product_resolve_for_tryon, product_snapshot, product_touch
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
-from tryon_project.enqueue import task_enqueue
 from tryon_project.http_fetch import FetchError, url_fetch, url_validate
-from tryon_project.storage import blob_delete, blob_read, blob_save
+from tryon_project.images import ImageRejected
+from tryon_project.storage import blob_discard, blob_read, blob_save
 
 logger = logging.getLogger("tryon.generations")
 
 MOCK_TITLE = "mock"
-
-
-def generation_enqueue(*, generation_id: str) -> None:
-    """Send the worker task; if the broker is down the row stays PENDING and the reaper sends it again later."""
-    task_enqueue(name="generations.run", args=(generation_id,), recovery="the reaper")
 
 
 def _customer_image_resolve(*, account: Account, tryon: TryOnInput) -> tuple[CustomerImage, bool]:
@@ -68,13 +63,12 @@ def _customer_image_resolve(*, account: Account, tryon: TryOnInput) -> tuple[Cus
             retention_days=tryon.retention_days,
             source=ImageSource.URL,
         )
-    except ApiError as exc:
-        if exc.code is ErrorCode.PAYLOAD_TOO_LARGE:
-            reason = "the file is too large"
-        elif exc.code is ErrorCode.INVALID_IMAGE:
-            reason = "the URL did not return a usable image"
-        else:
-            raise
+    except ImageRejected as exc:
+        reason = (
+            "the file is too large"
+            if exc.code is ErrorCode.PAYLOAD_TOO_LARGE
+            else "the URL did not return a usable image"
+        )
         raise ApiError(
             ErrorCode.CUSTOMER_IMAGE_FETCH_FAILED,
             "The customer image URL could not be used.",
@@ -149,7 +143,7 @@ def generation_create(*, account: Account, tryon: TryOnInput) -> Generation:
                 transaction.on_commit(lambda: generation_enqueue(generation_id=generation.id))
     except Exception:
         if mock_result_key:
-            blob_delete(key=mock_result_key)
+            blob_discard(keys=[mock_result_key])
         if created_here:
             customer_image_discard(image=customer_image)
         raise

@@ -7,6 +7,7 @@ never overwrite the row. A failure refunds the reserved credit exactly once (the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +18,8 @@ from django.utils import timezone
 
 from accounts.services import credits_refund
 from generations.models import Generation, GenerationStatus
+from tryon_project.api.errors import GenerationErrorCode
+from tryon_project.enqueue import task_enqueue
 
 logger = logging.getLogger("tryon.generations")
 
@@ -49,9 +52,7 @@ def generation_complete(*, claim: Claim, result_key: str, timings: dict | None =
     now = timezone.now()
     duration_ms = max(0, int((now - generation.created_at).total_seconds() * 1000))
     completed = bool(
-        Generation.objects.filter(
-            id=generation.id, status=GenerationStatus.PROCESSING, attempts=claim.attempt
-        ).update(
+        Generation.objects.filter(id=generation.id, status=GenerationStatus.PROCESSING, attempts=claim.attempt).update(
             status=GenerationStatus.COMPLETED,
             result_key=result_key,
             result_expires_at=now + timedelta(days=generation.retention_days),
@@ -69,7 +70,12 @@ def generation_complete(*, claim: Claim, result_key: str, timings: dict | None =
 
 
 def generation_fail(
-    *, generation_id: str, code: str, message: str, attempt: int | None = None, statuses=IN_FLIGHT
+    *,
+    generation_id: str,
+    code: GenerationErrorCode,
+    message: str,
+    attempt: int | None = None,
+    statuses: tuple[GenerationStatus, ...] = IN_FLIGHT,
 ) -> bool:
     """Move a non-terminal generation to FAILED and refund its credit, in one transaction. With `attempt`, only the
     holder of that attempt may do it. Returns False when the row was already terminal (nothing refunded)."""
@@ -83,26 +89,44 @@ def generation_fail(
             return False
         Generation.objects.filter(id=generation_id).update(
             status=GenerationStatus.FAILED,
-            error_code=code,
+            error_code=code.name,
             error_message=message[:500],
             completed_at=now,
             updated_at=now,
             duration_ms=max(0, int((now - row["created_at"]).total_seconds() * 1000)),
         )
-        credits_refund(account_id=row["account_id"], generation_ref=generation_id, reason=code)
+        credits_refund(account_id=row["account_id"], generation_ref=generation_id, reason=code.name)
         generation_terminal_notify(
             generation_id=generation_id, account_id=row["account_id"], webhook_url=row["webhook_url"]
         )
-    logger.info("generation failed: %s", code)
+    logger.info("generation failed: %s", code.name)
     return True
 
 
-def generation_terminal_notify(*, generation_id: str, account_id: int, webhook_url: str) -> None:
-    """Schedule the webhook events of a generation that just became terminal (sent after commit). `webhooks` sits
-    above `generations`, so it is imported here, at call time: the one upward call (docs/webhooks.md)."""
-    from webhooks.services import webhook_events_schedule
+# Called, inside the transaction that made a generation terminal, with its id, account id and per-call webhook URL.
+TerminalSubscriber = Callable[..., None]
 
-    webhook_events_schedule(generation_id=generation_id, account_id=account_id, webhook_url=webhook_url)
+_terminal_subscribers: list[TerminalSubscriber] = []
+
+
+def generation_terminal_subscribe(subscriber: TerminalSubscriber) -> None:
+    """Be told of every generation that becomes COMPLETED or FAILED. Apps above generations (webhooks) subscribe
+    in their AppConfig.ready(), so generations never imports them. Registering the same function twice is one
+    subscription."""
+    if subscriber not in _terminal_subscribers:
+        _terminal_subscribers.append(subscriber)
+
+
+def generation_terminal_notify(*, generation_id: str, account_id: int, webhook_url: str) -> None:
+    """Tell the subscribers that a generation just became terminal; runs inside the transaction that made it so
+    (a subscriber that must act after commit registers its own on_commit callback)."""
+    for subscriber in _terminal_subscribers:
+        subscriber(generation_id=generation_id, account_id=account_id, webhook_url=webhook_url)
+
+
+def generation_enqueue(*, generation_id: str) -> None:
+    """Send the worker task; if the broker is down the row stays PENDING and the reaper sends it again later."""
+    task_enqueue(name="generations.run", args=(generation_id,), recovery="the reaper")
 
 
 def generation_requeue(*, generation_id: str) -> bool:

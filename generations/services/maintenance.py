@@ -9,10 +9,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from customers.services import blob_deletions_schedule
 from generations.models import Generation, GenerationStatus
-from generations.services.lifecycle import generation_fail, generation_requeue
+from generations.services.lifecycle import generation_enqueue, generation_fail, generation_requeue
 from tryon_project.api.errors import GenerationErrorCode
+from tryon_project.storage import blob_deletions_schedule
 
 logger = logging.getLogger("tryon.generations")
 
@@ -27,20 +27,19 @@ def generations_reap(*, batch_size: int = 200) -> dict[str, int]:
     - PENDING for too long (the broker was down at commit, or the message was lost): sent again;
     - PROCESSING past the hard time limit (the worker died and the message did not come back): handed back to
       PENDING and sent again while attempts remain, else FAILED with GENERATION_TIMEOUT (credit refunded)."""
-    from generations.services.create import generation_enqueue
-
     now = timezone.now()
     pending_before = now - timedelta(seconds=settings.TRYON_REAPER_PENDING_AFTER_SECONDS)
     stats = {"resent": 0, "requeued": 0, "timed_out": 0}
     stuck_processing = list(
-        Generation.objects.filter(status=GenerationStatus.PROCESSING, updated_at__lt=now - _processing_stale_after())
-        .values_list("id", "attempts")[:batch_size]
+        Generation.objects.filter(
+            status=GenerationStatus.PROCESSING, updated_at__lt=now - _processing_stale_after()
+        ).values_list("id", "attempts")[:batch_size]
     )
     for generation_id, attempts in stuck_processing:
         if attempts >= settings.TRYON_MAX_ATTEMPTS:
             if generation_fail(
                 generation_id=generation_id,
-                code=GenerationErrorCode.GENERATION_TIMEOUT.name,
+                code=GenerationErrorCode.GENERATION_TIMEOUT,
                 message="The generation did not finish in time.",
                 statuses=(GenerationStatus.PROCESSING,),
             ):
@@ -49,13 +48,15 @@ def generations_reap(*, batch_size: int = 200) -> dict[str, int]:
             generation_enqueue(generation_id=generation_id)
             stats["requeued"] += 1
     stale_pending = list(
-        Generation.objects.filter(status=GenerationStatus.PENDING, updated_at__lt=pending_before)
-        .values_list("id", flat=True)[:batch_size]
+        Generation.objects.filter(status=GenerationStatus.PENDING, updated_at__lt=pending_before).values_list(
+            "id", flat=True
+        )[:batch_size]
     )
     for generation_id in stale_pending:
         # Touch first so that a second reaper running at once does not send it twice in the same round.
-        if Generation.objects.filter(id=generation_id, status=GenerationStatus.PENDING,
-                                     updated_at__lt=pending_before).update(updated_at=now):
+        if Generation.objects.filter(
+            id=generation_id, status=GenerationStatus.PENDING, updated_at__lt=pending_before
+        ).update(updated_at=now):
             generation_enqueue(generation_id=generation_id)
             stats["resent"] += 1
     if any(stats.values()):

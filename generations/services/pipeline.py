@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from dataclasses import dataclass
@@ -12,36 +13,58 @@ from generations.engine_options import engine_options_build
 from generations.models import Generation
 from generations.services.lifecycle import Claim, generation_claim, generation_complete, generation_fail
 from generations.services.provider import engine_failure_record, generation_provider_job_save
+from products.services import ProductImageUnavailable, snapshot_image_bytes
 from tryon_project.api.errors import GenerationErrorCode
-from tryon_project.storage import blob_delete, blob_read, blob_save
+from tryon_project.storage import blob_discard, blob_read, blob_save
 from watermark.services import watermark_apply_for_account
 
 logger = logging.getLogger("tryon.generations")
 
 
-class RetryableGenerationError(Exception):
-    """A transient failure: the task retries with backoff while attempts remain."""
+class GenerationFailure(Exception):
+    """Why a generation cannot finish, with its code from the one catalogue. `retryable` failures are retried by
+    the task with backoff while attempts remain; the others end the generation FAILED at once."""
 
-    def __init__(self, code: str, message: str, *, retry_after: float | None = None):
+    def __init__(
+        self, *, code: GenerationErrorCode, message: str, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.retryable = retryable
         # The provider's own delay before a retry (RetryInfo, Retry-After); None: the task's backoff decides.
         self.retry_after = retry_after
+
+    @classmethod
+    def from_engine(cls, exc: EngineError) -> GenerationFailure:
+        # Total: every EngineErrorCode is a GenerationErrorCode member of the same name (a test proves it).
+        return cls(
+            code=GenerationErrorCode[exc.code.name],
+            message=exc.message,
+            retryable=exc.retryable,
+            retry_after=exc.retry_after,
+        )
+
+
+class ProcessStatus(enum.StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    # Nothing to do: terminal already, or out of attempts.
+    SKIPPED = "skipped"
+    # Fenced off while running (erased user, reaped or redelivered job): the result was discarded.
+    STALE = "stale"
 
 
 @dataclass(frozen=True)
 class ProcessOutcome:
-    status: str  # "completed", "failed", "skipped", "stale"
+    status: ProcessStatus
 
 
 def _product_images(*, generation: Generation) -> tuple[bytes, ...]:
-    from products.services import ProductImageUnavailable, snapshot_image_bytes
-
     try:
         return tuple(snapshot_image_bytes(snapshot=generation.product_snapshot))
     except ProductImageUnavailable as exc:
-        raise EngineError(exc.code, exc.message, retryable=getattr(exc, "retryable", False)) from exc
+        raise GenerationFailure(code=exc.code, message=exc.message, retryable=exc.retryable) from exc
 
 
 def _watermark(*, generation: Generation, image: bytes) -> bytes:
@@ -52,17 +75,20 @@ def _watermark(*, generation: Generation, image: bytes) -> bytes:
 
 
 def generation_process(*, generation_id: str) -> ProcessOutcome:
+    """Run one attempt. Raises :class:`GenerationFailure` (retryable ones only) for the task to retry; a terminal
+    failure ends the generation FAILED here (credit refunded) and returns FAILED."""
     claim = generation_claim(generation_id=generation_id)
     if claim is None:
-        return ProcessOutcome(status="skipped")
+        return ProcessOutcome(status=ProcessStatus.SKIPPED)
     generation = claim.generation
     started = time.perf_counter()
     try:
         try:
             person = blob_read(key=generation.person_image_key)
-        except (FileNotFoundError, OSError, ValueError) as exc:
-            raise EngineError(GenerationErrorCode.CUSTOMER_IMAGE_INVALID.name,
-                              "The customer image is no longer available.") from exc
+        except (OSError, ValueError) as exc:
+            raise GenerationFailure(
+                code=GenerationErrorCode.CUSTOMER_IMAGE_INVALID, message="The customer image is no longer available."
+            ) from exc
         garments = _product_images(generation=generation)
         snapshot = generation.product_snapshot
         engine = engine_get(name=generation.engine or None)
@@ -85,22 +111,27 @@ def generation_process(*, generation_id: str) -> ProcessOutcome:
             )
         except EngineError as exc:
             engine_failure_record(generation=generation, engine=engine, error=exc)
+            raise GenerationFailure.from_engine(exc) from exc
+    except GenerationFailure as failure:
+        if failure.retryable:
             raise
-    except EngineError as exc:
-        if exc.retryable:
-            raise RetryableGenerationError(str(exc.code), exc.message, retry_after=exc.retry_after) from exc
-        generation_fail(generation_id=generation.id, code=str(exc.code), message=exc.message, attempt=claim.attempt)
-        return ProcessOutcome(status="failed")
+        generation_fail(generation_id=generation.id, code=failure.code, message=failure.message, attempt=claim.attempt)
+        return ProcessOutcome(status=ProcessStatus.FAILED)
     image = _watermark(generation=generation, image=result.image)
-    return _store_and_finish(claim=claim, image=image, content_type=result.content_type, timings={
-        "inputs_ms": round(fetched_ms, 1),
-        "engine_ms": _engine_ms(timings=result.timings_ms),
-        "engine": result.engine,
-        "engine_version": result.engine_version,
-        "total_ms": round((time.perf_counter() - started) * 1000, 1),
-        # Per-call options this engine could not honour (docs/api.md), so the merchant can see they were ignored.
-        **({"ignored_options": ignored} if (ignored := result.diagnostics.get("ignored_options")) else {}),
-    })
+    return _store_and_finish(
+        claim=claim,
+        image=image,
+        content_type=result.content_type,
+        timings={
+            "inputs_ms": round(fetched_ms, 1),
+            "engine_ms": _engine_ms(timings=result.timings_ms),
+            "engine": result.engine,
+            "engine_version": result.engine_version,
+            "total_ms": round((time.perf_counter() - started) * 1000, 1),
+            # Per-call options this engine could not honour (docs/api.md), so the merchant can see they were ignored.
+            **({"ignored_options": ignored} if (ignored := result.diagnostics.get("ignored_options")) else {}),
+        },
+    )
 
 
 def _engine_ms(*, timings: dict[str, float]) -> float | None:
@@ -114,8 +145,8 @@ def _engine_ms(*, timings: dict[str, float]) -> float | None:
 def _store_and_finish(*, claim: Claim, image: bytes, content_type: str, timings: dict) -> ProcessOutcome:
     key = blob_save(kind="result", data=image, content_type=content_type)
     if generation_complete(claim=claim, result_key=key, timings=timings):
-        return ProcessOutcome(status="completed")
+        return ProcessOutcome(status=ProcessStatus.COMPLETED)
     # Fenced off (erased user, reaped or redelivered job): the row is not ours, so neither is the object.
-    blob_delete(key=key)
+    blob_discard(keys=[key])
     logger.info("stale worker discarded its result")
-    return ProcessOutcome(status="stale")
+    return ProcessOutcome(status=ProcessStatus.STALE)

@@ -8,11 +8,10 @@ from django.utils import timezone
 
 from products.errors import ProductImageUnavailable
 from products.models import Product, ProductImage
-from products.services.common import blobs_delete_now
-from tryon_project.api.errors import ApiError
+from tryon_project.api.errors import GenerationErrorCode
 from tryon_project.http_fetch import FetchError, url_fetch
-from tryon_project.images import NormalizedImage, image_normalize
-from tryon_project.storage import blob_read, blob_save
+from tryon_project.images import ImageRejected, NormalizedImage, image_normalize
+from tryon_project.storage import blob_discard, blob_read, blob_save
 
 logger = logging.getLogger("tryon.products")
 
@@ -62,7 +61,9 @@ def product_image_bytes(*, image: ProductImage) -> bytes:
             # The cached copy is gone (storage cleanup, a restore); download it again below.
             logger.warning("cached product image missing; fetching again")
     if not image.source_url:
-        raise ProductImageUnavailable(code="PRODUCT_IMAGE_FETCH_FAILED", message="The product image has no source.")
+        raise ProductImageUnavailable(
+            code=GenerationErrorCode.PRODUCT_IMAGE_FETCH_FAILED, message="The product image has no source."
+        )
     normalised = _download(url=image.source_url)
     key = blob_save(kind=CACHE_BLOB_KIND, data=normalised.data, content_type=normalised.content_type)
     fetched_at = timezone.now()
@@ -71,11 +72,11 @@ def product_image_bytes(*, image: ProductImage) -> bytes:
     )
     if won:
         if image.cached_key:
-            blobs_delete_now([image.cached_key])
+            blob_discard(keys=[image.cached_key])
         image.cached_key, image.fetched_at = key, fetched_at
     else:
         # Another worker cached it first, or the image was removed meanwhile: keep no second copy.
-        blobs_delete_now([key])
+        blob_discard(keys=[key])
     return normalised.data
 
 
@@ -87,11 +88,12 @@ def snapshot_image_bytes(*, snapshot: dict) -> list[bytes]:
     is downloaded again (without caching: nothing owns that copy)."""
     refs = sorted(snapshot.get("images") or [], key=lambda ref: ref.get("order", 0))
     if not refs:
-        raise ProductImageUnavailable(code="PRODUCT_IMAGE_FETCH_FAILED", message="The product has no image.")
+        raise ProductImageUnavailable(
+            code=GenerationErrorCode.PRODUCT_IMAGE_FETCH_FAILED, message="The product has no image."
+        )
     ids = [ref["image_id"] for ref in refs if ref.get("image_id")]
     rows = {
-        row.pk: row
-        for row in ProductImage.objects.filter(pk__in=ids, product__account_id=snapshot.get("account_id"))
+        row.pk: row for row in ProductImage.objects.filter(pk__in=ids, product__account_id=snapshot.get("account_id"))
     }
     return [_snapshot_image(ref=ref, row=rows.get(ref.get("image_id"))) for ref in refs]
 
@@ -107,7 +109,7 @@ def _snapshot_image(*, ref: dict, row: ProductImage | None) -> bytes:
     if ref.get("source_url"):
         return _download(url=ref["source_url"]).data
     raise ProductImageUnavailable(
-        code="PRODUCT_IMAGE_FETCH_FAILED", message="An uploaded product image is no longer available."
+        code=GenerationErrorCode.PRODUCT_IMAGE_FETCH_FAILED, message="An uploaded product image is no longer available."
     )
 
 
@@ -118,15 +120,15 @@ def _download(*, url: str) -> NormalizedImage:
         logger.info("product image fetch failed: %s", exc.reason)
         transient = exc.reason in _TRANSIENT_FETCH_REASONS or (exc.status or 0) >= 500
         raise ProductImageUnavailable(
-            code="PRODUCT_IMAGE_FETCH_FAILED",
+            code=GenerationErrorCode.PRODUCT_IMAGE_FETCH_FAILED,
             message=f"A product image could not be downloaded: {exc}",
             retryable=transient,
         ) from exc
     try:
         return image_normalize(data=fetched.content)
-    except ApiError as exc:
+    except ImageRejected as exc:
         raise ProductImageUnavailable(
-            code="PRODUCT_IMAGE_INVALID", message=f"A product image is not usable: {exc.message}"
+            code=GenerationErrorCode.PRODUCT_IMAGE_INVALID, message=f"A product image is not usable: {exc.message}"
         ) from exc
 
 
@@ -135,5 +137,6 @@ def _stored(*, key: str) -> bytes:
         return blob_read(key=key)
     except OSError as exc:
         raise ProductImageUnavailable(
-            code="PRODUCT_IMAGE_FETCH_FAILED", message="A stored product image is no longer available."
+            code=GenerationErrorCode.PRODUCT_IMAGE_FETCH_FAILED,
+            message="A stored product image is no longer available.",
         ) from exc

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Account
 from products.models import Product
 from products.selectors import product_not_found
-from products.services.common import expiry_refresh, is_expired, locked_product, products_delete
+from products.services.rows import expiry_refresh, is_expired, locked_product, products_delete
 
 logger = logging.getLogger("tryon.products")
 
@@ -27,7 +27,9 @@ def product_touch(*, product: Product, now: datetime | None = None) -> Product:
         expiry_refresh(locked)
         locked.save(update_fields=["last_used_at", "expires_at", "updated_at"])
     product.last_used_at, product.expires_at, product.updated_at = (
-        locked.last_used_at, locked.expires_at, locked.updated_at
+        locked.last_used_at,
+        locked.expires_at,
+        locked.updated_at,
     )
     return product
 

@@ -13,17 +13,9 @@ from accounts.models import Account
 from products.inputs import UNSET, ImageInput, ProductInput
 from products.models import ANON_PREFIX, Product, ProductCategory, ProductImage, ProductKind
 from products.selectors import product_get
-from products.services.common import (
-    blobs_delete_now,
-    blobs_delete_on_commit,
-    expiry_refresh,
-    image_keys,
-    is_expired,
-    locked_product,
-    products_delete,
-)
+from products.services.rows import expiry_refresh, image_keys, is_expired, locked_product, products_delete
 from tryon_project.api.errors import ApiError, ErrorCode
-from tryon_project.storage import blob_save
+from tryon_project.storage import blob_deletions_schedule, blob_discard, blob_save
 
 ProductMode = Literal["catalog", "inline", "one_shot"]
 
@@ -68,7 +60,7 @@ def product_upsert(
             if fields.images is not UNSET:
                 _images_replace(product=product, images=fields.images, uploads=uploads)
     except BaseException:
-        blobs_delete_now(uploads.values())
+        blob_discard(keys=uploads.values())
         raise
     return Product.objects.prefetch_related("images").get(pk=product.pk), created
 
@@ -140,7 +132,7 @@ def _uploads_save(images: Iterable[ImageInput]) -> dict[int, str]:
                     kind=UPLOAD_BLOB_KIND, data=image.data, content_type=image.content_type or "image/jpeg"
                 )
     except BaseException:
-        blobs_delete_now(keys.values())
+        blob_discard(keys=keys.values())
         raise
     return keys
 
@@ -173,4 +165,4 @@ def _images_replace(*, product: Product, images: Iterable[ImageInput], uploads: 
     if removed:
         ProductImage.objects.filter(pk__in=[row.pk for row in removed]).delete()
     ProductImage.objects.bulk_create(new_rows)
-    blobs_delete_on_commit(image_keys(removed))
+    blob_deletions_schedule(keys=image_keys(removed), inline=True)

@@ -6,11 +6,13 @@ import time_machine
 from django.db import connections
 from django.utils import timezone
 
-from customers.models import BlobDeletion, CustomerImage
-from customers.services import blob_deletions_process, customer_images_purge_expired
+from customers.models import CustomerImage
+from customers.services import customer_images_purge_expired
 from tests.conftest import postgres_only
 from tests.images import jpeg_bytes
 from tests.storage_fixtures import all_storage_keys
+from tryon_project.models import BlobDeletion
+from tryon_project.storage import blob_deletions_process
 
 UPLOAD = "/tryon/v1/images/upload"
 
@@ -47,7 +49,7 @@ def test_failed_storage_deletion_is_kept_and_retried(api, monkeypatch):
     def broken(*, key):
         raise OSError("storage down")
 
-    monkeypatch.setattr("customers.services.blob_delete", broken)
+    monkeypatch.setattr("tryon_project.storage.blob_delete", broken)
     assert blob_deletions_process() == 0
     row = BlobDeletion.objects.get(storage_key=key)
     assert (row.attempts, row.last_error) == (1, "OSError")

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Account, CreditLedgerEntry
-from customers.models import BlobDeletion, CustomerImage
+from customers.models import CustomerImage
 from generations.models import Generation
 from generations.services.lifecycle import generation_claim, generation_complete
 from generations.services.maintenance import generation_results_purge_expired, generations_reap
@@ -12,6 +12,7 @@ from tests.conftest import postgres_only
 from tests.generations.helpers import TRYON
 from tests.images import jpeg_bytes
 from tests.storage_fixtures import all_storage_keys
+from tryon_project.models import BlobDeletion
 from tryon_project.storage import blob_exists, blob_save
 
 
@@ -126,7 +127,7 @@ def test_stale_attempt_cannot_finish_and_deletes_its_object(api, account, images
 def test_reaper_resends_old_pending_and_times_out_dead_processing(api, account, images, settings, monkeypatch):
     base, _ = images
     sent: list[str] = []
-    monkeypatch.setattr("generations.services.create.generation_enqueue",
+    monkeypatch.setattr("generations.services.maintenance.generation_enqueue",
                         lambda *, generation_id: sent.append(generation_id))
     pending = _tryon(api, base, _upload(api, None), None)
     stuck = _tryon(api, base, _upload(api, None), None)
@@ -148,7 +149,7 @@ def test_reaper_resends_old_pending_and_times_out_dead_processing(api, account, 
 
 def test_results_purged_after_retention(api, account, images, fake_engine, eager,
                                         django_capture_on_commit_callbacks):
-    from customers.services import blob_deletions_process
+    from tryon_project.storage import blob_deletions_process
 
     base, _ = images
     with django_capture_on_commit_callbacks(execute=True):

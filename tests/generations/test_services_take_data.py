@@ -7,15 +7,16 @@ import inspect
 import pytest
 
 from accounts.models import CreditLedgerEntry
-from customers.models import BlobDeletion, CustomerImage
+from customers.erasure import customer_erase
+from customers.models import CustomerImage
 from generations.inputs import CustomerImageKind, CustomerImageRef, TryOnInput
 from generations.models import Generation
 from generations.services.create import generation_create
-from generations.services.erasure import customer_erase
 from products.inputs import ImageInput, ProductInput
 from products.services import product_upsert
 from tests.images import jpeg_bytes
 from tryon_project.api.errors import ApiError, ErrorCode
+from tryon_project.models import BlobDeletion
 
 
 def _photo_input(**overrides) -> TryOnInput:
@@ -31,7 +32,7 @@ def test_generation_create_takes_bytes_and_enqueues_after_commit(
 ):
     sent: list[tuple] = []
     monkeypatch.setattr(
-        "generations.services.create.task_enqueue", lambda **kwargs: sent.append((kwargs["name"], kwargs["args"]))
+        "generations.services.lifecycle.task_enqueue", lambda **kwargs: sent.append((kwargs["name"], kwargs["args"]))
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         generation = generation_create(account=account, tryon=_photo_input(customer_id="u-1"))
@@ -56,7 +57,7 @@ def test_refused_create_leaves_nothing(account, monkeypatch):
     account.credit_balance = 0
     account.save(update_fields=["credit_balance"])
     sent: list = []
-    monkeypatch.setattr("generations.services.create.task_enqueue", lambda **kwargs: sent.append(kwargs))
+    monkeypatch.setattr("generations.services.lifecycle.task_enqueue", lambda **kwargs: sent.append(kwargs))
     with pytest.raises(ApiError) as raised:
         generation_create(account=account, tryon=_photo_input())
     assert raised.value.code is ErrorCode.INSUFFICIENT_CREDITS
@@ -80,12 +81,12 @@ def test_product_upsert_takes_bytes(account):
 
 
 def test_customer_erase_enqueues_its_deletions_after_commit(account, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr("generations.services.create.task_enqueue", lambda **kwargs: None)
+    monkeypatch.setattr("generations.services.lifecycle.task_enqueue", lambda **kwargs: None)
     generation = generation_create(account=account, tryon=_photo_input(customer_id="u-2"))
     person_key = Generation.objects.get(id=generation.id).person_image_key
     sent: list[tuple] = []
     monkeypatch.setattr(
-        "generations.services.erasure.task_enqueue", lambda **kwargs: sent.append((kwargs["name"], kwargs["args"]))
+        "tryon_project.storage.task_enqueue", lambda **kwargs: sent.append((kwargs["name"], kwargs["args"]))
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         keys = customer_erase(account=account, customer_id="u-2")
@@ -93,7 +94,7 @@ def test_customer_erase_enqueues_its_deletions_after_commit(account, django_capt
     assert list(BlobDeletion.objects.values_list("storage_key", flat=True)) == [person_key]
     for callback in callbacks:
         callback()
-    assert sent == [("customers.delete_blobs", ([person_key],))]
+    assert sent == [("platform.delete_blobs", ([person_key],))]
     row = Generation.objects.get(id=generation.id)
     assert (row.status, row.error_code, row.customer_id) == ("FAILED", "CUSTOMER_DATA_DELETED", "")
     assert CreditLedgerEntry.objects.filter(generation_ref=generation.id, kind="refund").count() == 1
@@ -101,7 +102,7 @@ def test_customer_erase_enqueues_its_deletions_after_commit(account, django_capt
 
 def test_customer_erase_of_nobody_sends_nothing(account, django_capture_on_commit_callbacks, monkeypatch):
     sent: list = []
-    monkeypatch.setattr("generations.services.erasure.task_enqueue", lambda **kwargs: sent.append(kwargs))
+    monkeypatch.setattr("tryon_project.storage.task_enqueue", lambda **kwargs: sent.append(kwargs))
     with django_capture_on_commit_callbacks(execute=True):
         assert customer_erase(account=account, customer_id="nobody") == []
     assert sent == [] and BlobDeletion.objects.count() == 0

@@ -20,6 +20,7 @@ from products.services import product_image_bytes, product_snapshot, product_ups
 from tests.images import jpeg_bytes, png_bytes
 from tests.products.conftest import PRODUCTS, multipart
 from tests.storage_fixtures import all_storage_keys
+from tryon_project.api.errors import GenerationErrorCode
 from tryon_project.storage import blob_delete
 
 
@@ -135,7 +136,7 @@ def test_failures(account, server, route, code):
     image = _product(account, server.url("/x.jpg")).images.get()
     with pytest.raises(ProductImageUnavailable) as caught:
         product_image_bytes(image=image)
-    assert caught.value.code == code
+    assert caught.value.code is GenerationErrorCode[code]
     assert "127.0.0.1" not in caught.value.message
     assert ProductImage.objects.get(pk=image.pk).cached_key is None
     assert all_storage_keys() == []
@@ -146,7 +147,7 @@ def test_blocked_address_is_a_fetch_failure(account):
     image = _product(account, "http://127.0.0.1:9/x.jpg").images.get()
     with pytest.raises(ProductImageUnavailable) as caught:
         product_image_bytes(image=image)
-    assert caught.value.code == "PRODUCT_IMAGE_FETCH_FAILED"
+    assert caught.value.code is GenerationErrorCode.PRODUCT_IMAGE_FETCH_FAILED
 
 
 def test_uploaded_image_is_read_from_storage(api, account, jpeg):
@@ -157,7 +158,7 @@ def test_uploaded_image_is_read_from_storage(api, account, jpeg):
     blob_delete(key=image.upload_key)
     with pytest.raises(ProductImageUnavailable) as caught:
         product_image_bytes(image=image)
-    assert caught.value.code == "PRODUCT_IMAGE_FETCH_FAILED"
+    assert caught.value.code is GenerationErrorCode.PRODUCT_IMAGE_FETCH_FAILED
 
 
 def test_snapshot(api, account, jpeg, server):
@@ -200,7 +201,7 @@ def test_snapshot_image_bytes_outlives_the_product(api, account, jpeg, server, d
         api.delete(f"{PRODUCTS}/snap")
     with pytest.raises(ProductImageUnavailable) as caught:
         snapshot_image_bytes(snapshot=snapshot)
-    assert caught.value.code == "PRODUCT_IMAGE_FETCH_FAILED"
+    assert caught.value.code is GenerationErrorCode.PRODUCT_IMAGE_FETCH_FAILED
     url_only = {**snapshot, "images": snapshot["images"][1:]}
     assert Image.open(io.BytesIO(snapshot_image_bytes(snapshot=url_only)[0])).size == (90, 120)
     assert server.hits == ["/a.jpg", "/a.jpg"]
@@ -221,7 +222,7 @@ def test_transient_fetch_failures_are_retryable(account, server):
     image = _product(account, server.url("/x.jpg")).images.get()
     with pytest.raises(ProductImageUnavailable) as caught:
         product_image_bytes(image=image)
-    assert (caught.value.code, caught.value.retryable) == ("PRODUCT_IMAGE_FETCH_FAILED", True)
+    assert (caught.value.code, caught.value.retryable) == (GenerationErrorCode.PRODUCT_IMAGE_FETCH_FAILED, True)
     server.routes["/x.jpg"] = (404, "text/plain", b"gone")
     with pytest.raises(ProductImageUnavailable) as caught:
         product_image_bytes(image=image)

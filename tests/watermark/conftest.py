@@ -1,1 +1,1 @@
-from tests.generations.conftest import eager, fake_engine, images, uploaded_image_id  # noqa: F401 - shared fixtures
+from tests.generations.conftest import images, uploaded_image_id  # noqa: F401 - shared fixtures

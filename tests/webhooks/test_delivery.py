@@ -13,14 +13,14 @@ from generations.services.lifecycle import generation_fail
 from tests.generations.helpers import terminal
 from tests.webhooks.helpers import current_secret, endpoint_for, event, run_tryon
 from tests.webhooks.receiver import verify
+from tryon_project.api.errors import GenerationErrorCode
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.services import webhook_delivery_redeliver, webhook_events_enqueue
 
 pytestmark = pytest.mark.usefixtures("eager", "fake_engine")
 
 
-def test_completed_event_is_signed_as_documented(api, account, receiver, person_id,
-                                                 django_capture_on_commit_callbacks):
+def test_completed_event_is_signed_as_documented(api, account, receiver, person_id, django_capture_on_commit_callbacks):
     secret = endpoint_for(account, receiver.url("/hook"))
     generation_id = run_tryon(api, django_capture_on_commit_callbacks, receiver, person_id)
 
@@ -47,18 +47,23 @@ def test_completed_event_is_signed_as_documented(api, account, receiver, person_
     assert body["data"]["status"] == "COMPLETED" and body["data"]["resultImageUrl"]
 
     assert (delivery.status, delivery.attempts, delivery.target, delivery.event_type) == (
-        "delivered", 1, "endpoint", "generation.completed"
+        "delivered",
+        1,
+        "endpoint",
+        "generation.completed",
     )
     [attempt] = WebhookAttempt.objects.filter(delivery=delivery)
     assert (attempt.number, attempt.status_code, attempt.error, attempt.succeeded) == (1, 200, "", True)
     assert attempt.account_id == account.pk and attempt.latency_ms >= 0
 
 
-def test_failed_generation_fires_failed_event_to_the_per_call_url(api, account, receiver, person_id, fake_engine,
-                                                                  django_capture_on_commit_callbacks):
+def test_failed_generation_fires_failed_event_to_the_per_call_url(
+    api, account, receiver, person_id, fake_engine, django_capture_on_commit_callbacks
+):
     fake_engine.errors = [terminal()]
-    generation_id = run_tryon(api, django_capture_on_commit_callbacks, receiver, person_id,
-                              webhook_url=receiver.url("/once"))
+    generation_id = run_tryon(
+        api, django_capture_on_commit_callbacks, receiver, person_id, webhook_url=receiver.url("/once")
+    )
 
     [received] = receiver.received
     assert received.path == "/once"
@@ -66,7 +71,9 @@ def test_failed_generation_fires_failed_event_to_the_per_call_url(api, account, 
     assert body["type"] == "generation.failed"
     assert body["data"]["generationId"] == generation_id
     assert (body["data"]["status"], body["data"]["errorCode"], body["data"]["errorMessage"]) == (
-        "FAILED", "PERSON_NOT_DETECTED", "no person"
+        "FAILED",
+        "PERSON_NOT_DETECTED",
+        "no person",
     )
     assert "resultImageUrl" not in body["data"]
     # No endpoint was set up: the account got one without a URL, whose secret signs per-call deliveries.
@@ -77,39 +84,44 @@ def test_failed_generation_fires_failed_event_to_the_per_call_url(api, account, 
     assert (delivery.target, delivery.status) == ("call", "delivered")
 
 
-def test_mock_generation_fires_completed_event(api, account, receiver, person_id,
-                                               django_capture_on_commit_callbacks):
-    generation_id = run_tryon(api, django_capture_on_commit_callbacks, receiver, person_id, title="mock",
-                              webhook_url=receiver.url("/mock"))
+def test_mock_generation_fires_completed_event(api, account, receiver, person_id, django_capture_on_commit_callbacks):
+    generation_id = run_tryon(
+        api, django_capture_on_commit_callbacks, receiver, person_id, title="mock", webhook_url=receiver.url("/mock")
+    )
     [received] = receiver.received
-    assert (event(received)["type"], event(received)["data"]["generationId"]) == ("generation.completed",
-                                                                                 generation_id)
+    assert (event(received)["type"], event(received)["data"]["generationId"]) == ("generation.completed", generation_id)
 
 
 def test_exactly_once_per_target(api, account, receiver, person_id, django_capture_on_commit_callbacks):
     endpoint_for(account, receiver.url("/account"))
-    generation_id = run_tryon(api, django_capture_on_commit_callbacks, receiver, person_id,
-                              webhook_url=receiver.url("/call"))
+    generation_id = run_tryon(
+        api, django_capture_on_commit_callbacks, receiver, person_id, webhook_url=receiver.url("/call")
+    )
 
     assert sorted(r.path for r in receiver.received) == ["/account", "/call"]
     ids = {r.headers["webhook-id"] for r in receiver.received}
     assert len(ids) == 2
     assert sorted(WebhookDelivery.objects.filter(generation_id=generation_id).values_list("target", flat=True)) == [
-        "call", "endpoint"
+        "call",
+        "endpoint",
     ]
     # The same event asked for again, and a late failure of the finished generation: nothing new.
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook_events_enqueue(generation_id=generation_id) == []
-        assert generation_fail(generation_id=generation_id, code="ENGINE_ERROR", message="late") is False
+        assert (
+            generation_fail(generation_id=generation_id, code=GenerationErrorCode.ENGINE_ERROR, message="late") is False
+        )
     assert len(receiver.received) == 2
     assert WebhookDelivery.objects.filter(generation_id=generation_id).count() == 2
 
 
-def test_per_call_url_equal_to_the_endpoint_is_delivered_once(api, account, receiver, person_id,
-                                                              django_capture_on_commit_callbacks):
+def test_per_call_url_equal_to_the_endpoint_is_delivered_once(
+    api, account, receiver, person_id, django_capture_on_commit_callbacks
+):
     endpoint_for(account, receiver.url("/same"))
-    generation_id = run_tryon(api, django_capture_on_commit_callbacks, receiver, person_id,
-                              webhook_url=receiver.url("/same"))
+    generation_id = run_tryon(
+        api, django_capture_on_commit_callbacks, receiver, person_id, webhook_url=receiver.url("/same")
+    )
     assert [r.path for r in receiver.received] == ["/same"]
     assert list(WebhookDelivery.objects.filter(generation_id=generation_id).values_list("target", flat=True)) == [
         "endpoint"
@@ -130,13 +142,15 @@ def test_500_twice_then_200_arrives_on_the_third_attempt_with_the_same_id(
     delivery = WebhookDelivery.objects.get(generation_id=generation_id)
     assert receiver.received[0].headers["webhook-id"] == delivery.id
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 3, 200)
-    attempts = list(WebhookAttempt.objects.filter(delivery=delivery).values_list(
-        "number", "status_code", "error", "succeeded"))
+    attempts = list(
+        WebhookAttempt.objects.filter(delivery=delivery).values_list("number", "status_code", "error", "succeeded")
+    )
     assert attempts == [(1, 500, "http_status", False), (2, 500, "http_status", False), (3, 200, "", True)]
 
 
-def test_retries_stop_when_the_schedule_is_used_up(api, account, receiver, person_id, no_wait,
-                                                   django_capture_on_commit_callbacks):
+def test_retries_stop_when_the_schedule_is_used_up(
+    api, account, receiver, person_id, no_wait, django_capture_on_commit_callbacks
+):
     endpoint_for(account, receiver.url("/down"))
     receiver.answers = [(503, {})] * 10
     generation_id = run_tryon(api, django_capture_on_commit_callbacks, receiver, person_id)
@@ -146,8 +160,9 @@ def test_retries_stop_when_the_schedule_is_used_up(api, account, receiver, perso
     assert list(WebhookAttempt.objects.filter(delivery=delivery).values_list("status_code", flat=True)) == [503] * 4
 
 
-def test_a_redirect_is_a_failure_and_is_not_followed(api, account, receiver, person_id, settings,
-                                                     django_capture_on_commit_callbacks):
+def test_a_redirect_is_a_failure_and_is_not_followed(
+    api, account, receiver, person_id, settings, django_capture_on_commit_callbacks
+):
     settings.TRYON_WEBHOOK_RETRY_SCHEDULE = []
     endpoint_for(account, receiver.url("/moved"))
     receiver.answers = [(302, {"Location": receiver.url("/elsewhere")})]
@@ -159,8 +174,9 @@ def test_a_redirect_is_a_failure_and_is_not_followed(api, account, receiver, per
     assert (attempt.status_code, attempt.error, attempt.succeeded) == (302, "redirect", False)
 
 
-def test_connection_refused_is_recorded_and_retried(api, account, receiver, person_id, settings,
-                                                    django_capture_on_commit_callbacks):
+def test_connection_refused_is_recorded_and_retried(
+    api, account, receiver, person_id, settings, django_capture_on_commit_callbacks
+):
     import socket
 
     with socket.socket() as closed:
@@ -176,8 +192,9 @@ def test_connection_refused_is_recorded_and_retried(api, account, receiver, pers
     assert before + timedelta(seconds=3600) <= delivery.next_attempt_at <= timezone.now() + timedelta(seconds=4500)
 
 
-def test_redelivery_uses_the_current_endpoint_url_and_the_same_id(api, account, receiver, person_id, settings,
-                                                                  django_capture_on_commit_callbacks):
+def test_redelivery_uses_the_current_endpoint_url_and_the_same_id(
+    api, account, receiver, person_id, settings, django_capture_on_commit_callbacks
+):
     settings.TRYON_WEBHOOK_RETRY_SCHEDULE = []
     endpoint_for(account, receiver.url("/old"))
     receiver.answers = [(500, {})]
@@ -213,8 +230,9 @@ def test_redeliver_is_scoped_to_the_account(api, account, receiver, person_id, d
     assert len(receiver.received) == 1
 
 
-def test_logs_carry_no_url_or_secret(api, account, receiver, person_id, no_wait, caplog,
-                                     django_capture_on_commit_callbacks):
+def test_logs_carry_no_url_or_secret(
+    api, account, receiver, person_id, no_wait, caplog, django_capture_on_commit_callbacks
+):
     secret = endpoint_for(account, receiver.url("/private-path"))
     receiver.answers = [(500, {})]
     with caplog.at_level(logging.DEBUG):
@@ -222,26 +240,40 @@ def test_logs_carry_no_url_or_secret(api, account, receiver, person_id, no_wait,
     delivery = WebhookDelivery.objects.get(generation_id=generation_id)
     webhook_lines = [r.getMessage() for r in caplog.records if r.name == "tryon.webhooks"]
     assert len(webhook_lines) == 2 and all(delivery.id in line for line in webhook_lines)
-    for needle in ("private-path", f":{receiver.port}", secret, secret[len("whsec_"):]):
+    for needle in ("private-path", f":{receiver.port}", secret, secret[len("whsec_") :]):
         assert needle not in caplog.text
 
 
-def test_a_client_without_webhooks_sees_nothing_different(api, account, receiver, person_id,
-                                                          django_capture_on_commit_callbacks):
+def test_a_client_without_webhooks_sees_nothing_different(
+    api, account, receiver, person_id, django_capture_on_commit_callbacks
+):
     generation_id = run_tryon(api, django_capture_on_commit_callbacks, receiver, person_id)
     poll = api.get(f"/tryon/v1/generations/{generation_id}").json()
-    assert set(poll) == {"generationId", "status", "productExternalId", "resultImageUrl", "resultImageExpiresAt",
-                         "createdAt", "updatedAt", "completedAt", "durationMs"}
+    assert set(poll) == {
+        "generationId",
+        "status",
+        "productExternalId",
+        "resultImageUrl",
+        "resultImageExpiresAt",
+        "createdAt",
+        "updatedAt",
+        "completedAt",
+        "durationMs",
+    }
     assert receiver.received == []
     assert not WebhookDelivery.objects.exists() and not WebhookEndpoint.objects.exists()
 
 
 def test_webhook_url_is_never_echoed(api, account, receiver, person_id, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        accepted = api.post_json("/tryon/v1/try-on", {
-            "product": {"externalId": "s", "title": "Tee", "images": [{"url": receiver.url("/shirt.jpg")}]},
-            "customer": {"id": person_id}, "webhookUrl": receiver.url("/echo"),
-        })
+        accepted = api.post_json(
+            "/tryon/v1/try-on",
+            {
+                "product": {"externalId": "s", "title": "Tee", "images": [{"url": receiver.url("/shirt.jpg")}]},
+                "customer": {"id": person_id},
+                "webhookUrl": receiver.url("/echo"),
+            },
+        )
     assert accepted.status_code == 202
     assert set(accepted.json()) == {"generationId", "status", "productExternalId"}
     generation_id = accepted.json()["generationId"]

@@ -12,6 +12,7 @@ from rest_framework.views import set_rollback
 
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail
 from tryon_project.api.responses import error_response
+from tryon_project.images import ImageRejected
 
 logger = logging.getLogger("tryon.api")
 
@@ -41,6 +42,9 @@ def to_api_error(exc: Exception) -> ApiError | None:
     """Map a known exception to an ApiError; None for a genuinely unexpected one."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, ImageRejected):
+        # The image path's refusals carry their catalogue code; this is the one place they become a response.
+        return ApiError(exc.code, exc.message)
     if isinstance(exc, RequestDataTooBig):
         return ApiError(ErrorCode.PAYLOAD_TOO_LARGE, "The request body is over the size limit.")
     if isinstance(exc, drf_exceptions.ParseError | SuspiciousOperation):
@@ -63,8 +67,11 @@ def to_api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, drf_exceptions.ValidationError):
         return ApiError(ErrorCode.VALIDATION_FAILED, "Request validation failed.", details=_flatten(exc.detail))
     if isinstance(exc, OperationalError | InterfaceError):
-        return ApiError(ErrorCode.SERVICE_UNAVAILABLE, "A backing service is unavailable; retry shortly.",
-                        headers={"Retry-After": "5"})
+        return ApiError(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "A backing service is unavailable; retry shortly.",
+            headers={"Retry-After": "5"},
+        )
     return None
 
 

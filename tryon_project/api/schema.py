@@ -43,6 +43,6 @@ def strip_optional_trailing_slash(endpoints, **kwargs):
 
 
 def multipart_json_request(serializer) -> OpenApiRequest:
-    """A multipart body whose `data` part holds the JSON body (docs/api.md "Multipart"); the other parts are the files that
-    `fileKey` entries name, so they are not listed."""
+    """A multipart body whose `data` part holds the JSON body (docs/api.md "Multipart"); the other parts are the
+    files that `fileKey` entries name, so they are not listed."""
     return OpenApiRequest(serializer, encoding={"data": {"contentType": "application/json"}})

@@ -1,8 +1,8 @@
 """Webhook writes (docs/webhooks.md). `webhooks` sits above `generations`: it renders the generation object and
-reads generation rows. The one call the other way is `webhook_events_schedule`, which the generation lifecycle
-imports lazily at the moment a generation becomes terminal."""
+reads generation rows. Generations never call webhooks: `webhook_events_schedule` subscribes to "generation became
+terminal" in WebhooksConfig.ready()."""
 
-from webhooks.services.attempts import AttemptOutcome, retry_delay, webhook_delivery_attempt
+from webhooks.services.attempts import AttemptOutcome, AttemptStatus, retry_delay, webhook_delivery_attempt
 from webhooks.services.endpoints import (
     webhook_endpoint_create,
     webhook_endpoint_update,
@@ -19,6 +19,7 @@ from webhooks.services.events import (
 
 __all__ = [
     "AttemptOutcome",
+    "AttemptStatus",
     "retry_delay",
     "webhook_deliveries_sweep",
     "webhook_delivery_attempt",

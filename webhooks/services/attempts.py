@@ -5,6 +5,7 @@ A claim is a conditional UPDATE (the row must be PENDING and due), so however ma
 
 from __future__ import annotations
 
+import enum
 import logging
 import random
 import time
@@ -36,9 +37,17 @@ _COUNTDOWN_MAX_SECONDS = 300
 _PERMANENT = frozenset({"bad_scheme", "bad_port", "credentials_in_url", "invalid_url", "no_target", "no_secret"})
 
 
+class AttemptStatus(enum.StrEnum):
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    # Not claimed: not due, already delivered or failed, or another attempt holds it.
+    SKIPPED = "skipped"
+
+
 @dataclass(frozen=True)
 class AttemptOutcome:
-    status: str  # "delivered", "retrying", "failed", "skipped"
+    status: AttemptStatus
     status_code: int | None = None
     error: str = ""
 
@@ -71,7 +80,7 @@ def webhook_delivery_attempt(*, delivery_id: str) -> AttemptOutcome:
         id=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
     ).update(attempts=F("attempts") + 1, next_attempt_at=now + lease, updated_at=now)
     if not claimed:
-        return AttemptOutcome(status="skipped")
+        return AttemptOutcome(status=AttemptStatus.SKIPPED)
     delivery = WebhookDelivery.objects.get(id=delivery_id)
     generation = Generation.objects.get(id=delivery.generation_id, account_id=delivery.account_id)
     response = _post(delivery=delivery, generation=generation)
@@ -79,7 +88,11 @@ def webhook_delivery_attempt(*, delivery_id: str) -> AttemptOutcome:
     # The delivery id is the only identifier logged: never the URL, the body or the signature.
     logger.info(
         "webhook attempt %s #%d: %s (status %s, %s)",
-        delivery.id, delivery.attempts, outcome.status, response.status_code, response.error or "ok",
+        delivery.id,
+        delivery.attempts,
+        outcome.status,
+        response.status_code,
+        response.error or "ok",
     )
     return outcome
 
@@ -105,9 +118,7 @@ def _post(*, delivery: WebhookDelivery, generation: Generation) -> _Response:
             url=url, method="POST", body=body, headers=headers, follow_redirects=False, accept_non_2xx=True
         )
     except FetchError as exc:
-        return _Response(
-            status_code=exc.status, latency_ms=int((time.monotonic() - started) * 1000), error=exc.reason
-        )
+        return _Response(status_code=exc.status, latency_ms=int((time.monotonic() - started) * 1000), error=exc.reason)
     if 200 <= result.status < 300:
         error = ""
     elif 300 <= result.status < 400:
@@ -140,14 +151,14 @@ def _record(*, delivery: WebhookDelivery, started_at: datetime, response: _Respo
         )
         if response.succeeded:
             this_claim.update(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None, **fields)
-            return AttemptOutcome(status="delivered", status_code=response.status_code)
+            return AttemptOutcome(status=AttemptStatus.DELIVERED, status_code=response.status_code)
         if response.error not in _PERMANENT:
             delay = retry_delay(attempt_in_cycle=number - delivery.cycle_start)
         if delay is None:
             this_claim.update(status=DeliveryStatus.FAILED, next_attempt_at=None, **fields)
-            return AttemptOutcome(status="failed", status_code=response.status_code, error=response.error)
+            return AttemptOutcome(status=AttemptStatus.FAILED, status_code=response.status_code, error=response.error)
         if this_claim.update(next_attempt_at=now + timedelta(seconds=delay), **fields) and (
             delay <= _COUNTDOWN_MAX_SECONDS
         ):
             transaction.on_commit(lambda: webhook_delivery_send(delivery_id=delivery.id, countdown=delay))
-    return AttemptOutcome(status="retrying", status_code=response.status_code, error=response.error)
+    return AttemptOutcome(status=AttemptStatus.RETRYING, status_code=response.status_code, error=response.error)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,11 +11,10 @@ from django.utils import timezone
 
 from accounts.models import Account
 from generations.models import Generation, GenerationStatus
+from tryon_project.enqueue import task_enqueue
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEventType, WebhookTarget
 from webhooks.selectors import webhook_deliveries_due, webhook_endpoint_url
 from webhooks.services.endpoints import webhook_signing_endpoint_ensure
-
-logger = logging.getLogger("tryon.webhooks")
 
 _EVENT_TYPES = {
     GenerationStatus.COMPLETED: WebhookEventType.GENERATION_COMPLETED,
@@ -26,16 +24,12 @@ _EVENT_TYPES = {
 
 def webhook_delivery_send(*, delivery_id: str, countdown: float = 0) -> None:
     """Send the delivery task. If the broker is down the row stays due and the periodic sweep sends it later."""
-    from webhooks.tasks import webhook_deliver
-
-    try:
-        webhook_deliver.apply_async(args=(delivery_id,), countdown=countdown)
-    except Exception as exc:  # noqa: BLE001 - the sweep owns recovery; the event is already recorded
-        logger.warning("could not enqueue webhook delivery (the sweep will retry): %s", type(exc).__name__)
+    task_enqueue(name="webhooks.deliver", args=(delivery_id,), countdown=countdown or None, recovery="the sweep")
 
 
 def webhook_events_schedule(*, generation_id: str, account_id: int, webhook_url: str) -> None:
-    """Called where a generation becomes terminal, inside its transaction: the event is created after commit.
+    """Subscribed to generations becoming terminal (WebhooksConfig.ready()); called inside the transaction that
+    made the generation terminal: the event is created after commit.
 
     Nothing at all is scheduled for an account without a webhook target, so a client that does not use webhooks
     costs one indexed read here and sees no difference. `robust`: a webhook problem must never break the

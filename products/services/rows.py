@@ -1,26 +1,22 @@
-"""Pieces shared by the product services: the expiry rule, row locking, and blob clean-up.
+"""Row-level pieces the product services share: the expiry rule, row locking, and deleting products together with
+their stored images.
 
 Storage is not transactional, so blobs follow their rows: a blob is written before the transaction that
-references it and deleted again if that transaction fails; blobs of rows a transaction removes are deleted only
-after it commits."""
+references it and discarded again if that transaction fails; blobs of rows a transaction removes go to the
+platform's durable deletion queue in that same transaction, so their deletion can be delayed but never lost."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import transaction
-
 from accounts.models import Account
 from products.models import Product, ProductImage
-from tryon_project.storage import blob_delete
-
-logger = logging.getLogger("tryon.products")
+from tryon_project.storage import blob_deletions_schedule
 
 
 def product_expiry(*, valid_for_days: int | None, last_used_at: datetime | None, created_at: datetime):
-    """(last use, or creation) + valid_for_days; None when the product is kept forever (docs/products.md "Lifetimes")."""
+    """(last use, or creation) + valid_for_days; None when the product is kept forever (docs/products.md)."""
     if valid_for_days is None:
         return None
     return (last_used_at or created_at) + timedelta(days=valid_for_days)
@@ -44,24 +40,9 @@ def image_keys(rows: Iterable[ProductImage]) -> list[str]:
     return [key for row in rows for key in (row.upload_key, row.cached_key) if key]
 
 
-def blobs_delete_now(keys: Iterable[str]) -> None:
-    for key in keys:
-        try:
-            blob_delete(key=key)
-        except OSError:
-            # An orphaned object costs storage, not correctness; never fail the caller for it.
-            logger.warning("could not delete a product blob", exc_info=True)
-
-
-def blobs_delete_on_commit(keys: Iterable[str]) -> None:
-    keys = list(keys)
-    if keys:
-        transaction.on_commit(lambda: blobs_delete_now(keys))
-
-
 def products_delete(*, ids: list[int]) -> None:
-    """Delete products and, after commit, their blobs. Must run in a transaction. The image rows are locked
+    """Delete products and schedule their blobs for deletion. Must run in a transaction. The image rows are locked
     first, so a worker caching one of them waits, then finds its row gone and deletes its own copy."""
     images = list(ProductImage.objects.select_for_update().filter(product_id__in=ids))
     Product.objects.filter(pk__in=ids).delete()
-    blobs_delete_on_commit(image_keys(images))
+    blob_deletions_schedule(keys=image_keys(images), inline=True)
