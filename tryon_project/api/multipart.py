@@ -23,7 +23,9 @@ class ParsedBody:
     is_multipart: bool = False
 
     def file(self, *, key: str, path: str) -> UploadedFile:
-        """The part a `fileKey` names; MULTIPART_FILE_NOT_FOUND (with the JSON path) when absent."""
+        """The part a `fileKey` names, positioned at its first byte; MULTIPART_FILE_NOT_FOUND (with the JSON path)
+        when absent. One part may be named by several entries (the same photo as product and customer image): each
+        caller reads it whole, from the start."""
         upload = self.files.get(key)
         if upload is None:
             raise ApiError(
@@ -31,6 +33,7 @@ class ParsedBody:
                 f"No multipart file part named '{key[:100]}'.",
                 details=[ErrorDetail(path=path, message=f"no form part named '{key[:100]}'")],
             )
+        upload.seek(0)
         return upload
 
 
