@@ -40,11 +40,11 @@ def when(value: datetime | None) -> str:
 
 
 def in_words(delta: timedelta) -> str:
-    """A rough span for lifetimes and expiries: "3 days", "5 hours", "12 minutes"."""
+    """A rough span for lifetimes and expiries, to the nearest unit: "3 days", "5 hours", "12 minutes"."""
     seconds = abs(int(delta.total_seconds()))
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
-            count = seconds // size
+            count = round(seconds / size)
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return "less than a minute"
 

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
 
+from accounts.admin_display import expiry_in_words, when, yes_no
 from accounts.admin_scoping import ReadOnlyScopedAdmin, is_operator
 from customers.models import CustomerImage
 from tryon_project.storage import blob_signed_url
@@ -15,14 +16,33 @@ _THUMB = "height:{h}px;max-width:{h}px;object-fit:contain;border:1px solid #ccc;
 
 @admin.register(CustomerImage)
 class CustomerImageAdmin(ReadOnlyScopedAdmin):
-    list_display = ("id", "thumbnail", "source", "customer_id", "dimensions", "retention_days", "expires_at",
-                    "is_expired", "created_at")
+    list_display = (
+        "id",
+        "thumbnail",
+        "source",
+        "customer_id",
+        "dimensions",
+        "retention_days",
+        "expiry",
+        "is_expired",
+        "uploaded",
+    )
     list_filter = ("source", "retention_days")
     search_fields = ("id", "customer_id")
     list_select_related = ("account",)
     list_per_page = 50
-    fields = ("id", "preview", "source", "customer_id", "dimensions", "content_type", "retention_days",
-              "expires_at", "is_expired", "created_at")
+    fields = (
+        "id",
+        "preview",
+        "source",
+        "customer_id",
+        "dimensions",
+        "content_type",
+        "retention_days",
+        "expiry",
+        "is_expired",
+        "uploaded",
+    )
 
     def get_fields(self, request, obj=None):
         return ("account", *self.fields) if is_operator(request) else self.fields
@@ -33,12 +53,16 @@ class CustomerImageAdmin(ReadOnlyScopedAdmin):
     def _img(self, obj: CustomerImage, *, height: int) -> str:
         if not obj.storage_key:
             return "—"
-        return format_html('<img src="{}" alt="upload {}" loading="lazy" referrerpolicy="no-referrer" style="{}">',
-                           blob_signed_url(key=obj.storage_key).url, obj.id, _THUMB.format(h=height))
+        return format_html(
+            '<img src="{}" alt="upload {}" loading="lazy" referrerpolicy="no-referrer" style="{}">',
+            blob_signed_url(key=obj.storage_key).url,
+            obj.id,
+            _THUMB.format(h=height),
+        )
 
     @admin.display(description="Photo")
     def thumbnail(self, obj: CustomerImage) -> str:
-        return self._img(obj, height=56)
+        return self._img(obj, height=96)
 
     @admin.display(description="Photo")
     def preview(self, obj: CustomerImage) -> str:
@@ -48,6 +72,14 @@ class CustomerImageAdmin(ReadOnlyScopedAdmin):
     def dimensions(self, obj: CustomerImage) -> str:
         return f"{obj.width} x {obj.height}"
 
-    @admin.display(description="Expired", boolean=True)
-    def is_expired(self, obj: CustomerImage) -> bool:
-        return obj.expires_at <= timezone.now()
+    @admin.display(description="Expired")
+    def is_expired(self, obj: CustomerImage) -> str:
+        return yes_no(obj.expires_at <= timezone.now())
+
+    @admin.display(description="Deleted", ordering="expires_at")
+    def expiry(self, obj: CustomerImage) -> str:
+        return expiry_in_words(obj.expires_at)
+
+    @admin.display(description="Uploaded", ordering="created_at")
+    def uploaded(self, obj: CustomerImage) -> str:
+        return when(obj.created_at)

@@ -6,7 +6,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminURLFieldWidget
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from accounts.admin_scoping import AccountScopedAdmin, is_operator, request_account
 from tryon_project.http_fetch import FetchError, url_validate
@@ -18,12 +22,23 @@ from webhooks.services import (
     webhook_endpoint_update,
     webhook_secret_rotate,
 )
+from webhooks.services.test_event import webhook_test_event_send
 
 
 class WebhookEndpointForm(forms.ModelForm):
     url = forms.URLField(
-        label="URL", max_length=2048, required=False, assume_scheme="https", widget=AdminURLFieldWidget,
-        help_text=WebhookEndpoint._meta.get_field("url").help_text,
+        label="URL",
+        max_length=2048,
+        required=False,
+        assume_scheme="https",
+        widget=AdminURLFieldWidget,
+        help_text=format_html(
+            "{} Only public addresses on ports 80 and 443 are accepted. To point it at a machine on a private "
+            "network (a test receiver, an internal service), the server's operator adds that network to "
+            "<code>TRYON_FETCH_ALLOW_NETWORKS</code> (for example <code>192.168.1.0/24</code>) and, for another "
+            "port, the port to <code>TRYON_FETCH_ALLOWED_PORTS</code>; see docs/webhooks.md.",
+            WebhookEndpoint._meta.get_field("url").help_text,
+        ),
     )
 
     class Meta:
@@ -46,7 +61,8 @@ def _show_secret_once(request, *, secret: str, account) -> None:
         request,
         format_html(
             "Webhook signing secret for {} (shown only once, copy it now): <code class='new-webhook-secret'>{}</code>",
-            account, secret,
+            account,
+            secret,
         ),
     )
 
@@ -96,6 +112,32 @@ class WebhookEndpointAdmin(AccountScopedAdmin):
     def has_rotate_secret_permission(self, request) -> bool:
         return is_operator(request) or self._is_merchant(request)
 
+    # --- "Send test event" --------------------------------------------------------------------------------------
+    change_form_template = "admin/webhooks/webhookendpoint/change_form.html"
+
+    def get_urls(self):
+        send = self.admin_site.admin_view(require_POST(self.test_event_view))
+        return [
+            path("<int:object_id>/test-event/", send, name="webhooks_webhookendpoint_test_event"),
+            *super().get_urls(),
+        ]
+
+    def test_event_view(self, request, object_id: int):
+        """Sends a signed `test` event now and shows the attempt (POST only: it contacts the receiver)."""
+        endpoint = self.get_object(request, str(object_id))  # another account's endpoint: 404
+        if not self.has_change_permission(request, endpoint):
+            raise PermissionDenied
+        attempt = webhook_test_event_send(endpoint=endpoint)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Test event",
+            "opts": self.model._meta,
+            "original": endpoint,
+            "attempt": attempt,
+            "body": attempt.body.decode("utf-8"),
+        }
+        return TemplateResponse(request, "admin/webhooks/webhookendpoint/test_event.html", context)
+
 
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
@@ -123,14 +165,32 @@ class WebhookAttemptInline(admin.TabularInline):
 class WebhookDeliveryAdmin(AccountScopedAdmin):
     addable_here = False  # deliveries are made by events, never by hand
     list_display = (
-        "id", "event_type", "target", "generation_id", "status", "attempts", "last_status_code", "last_error",
-        "next_attempt_at", "created_at",
+        "id",
+        "event_type",
+        "target",
+        "generation_id",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "created_at",
     )
     list_filter = ("status", "event_type", "target")
     search_fields = ("id", "generation__id")
     fields = (
-        "id", "event_type", "generation", "target", "target_url", "status", "attempts", "next_attempt_at",
-        "last_status_code", "last_error", "delivered_at", "created_at",
+        "id",
+        "event_type",
+        "generation",
+        "target",
+        "target_url",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "delivered_at",
+        "created_at",
     )
     readonly_fields = fields
     inlines = (WebhookAttemptInline,)

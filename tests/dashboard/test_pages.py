@@ -71,7 +71,7 @@ def test_uploads_page_shows_expiry_read_only(alpha):
     listing = alice.get(f"{D}/customers/customerimage/")
     html = listing.content.decode()
     assert upload.pk in html and f"/files/{upload.storage_key}?exp=" in html and "300 x 400" in html
-    assert "Expires at" in html
+    assert "Deleted" in html and "in 7 days" in html
     alice.post(f"{D}/customers/customerimage/{upload.pk}/change/", {"customer_id": "changed"})
     upload.refresh_from_db()
     assert upload.customer_id == "alpha-shopper"
