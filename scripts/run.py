@@ -65,6 +65,20 @@ def port_taken_message(*, host: str, port: int) -> str:
 def banner(*, base: str, embedded: bool, api_key: str) -> str:
     """What to print once the server answers; the key is the last line, so nothing printed before scrolls it."""
     mode = "embedded (SQLite + files under var/)" if embedded else "production settings"
+    if not embedded:
+        # No demo account outside embedded mode (its passwords are public): accounts come from the commands.
+        return "\n".join(
+            [
+                "",
+                f"Try-On API server is up: {mode}",
+                f"  API base URL:  {base}/tryon/v1",
+                f"  API docs:      {base}/tryon/v1/docs",
+                f"  dashboard:     {base}/dashboard/",
+                "  accounts:      python manage.py create_account <name>  (prints the account's API key)",
+                "  Ctrl-C stops everything. One log line per request and per generation follows.",
+                "",
+            ]
+        )
     return "\n".join(
         [
             "",
@@ -218,7 +232,8 @@ def main() -> int:
     embedded = not os.environ.get("DATABASE_URL")
     print("Preparing the database and the demo account ...", flush=True)
     manage("migrate", "--noinput", "-v", "0")
-    api_key = manage("bootstrap_demo", capture=True)
+    # The demo account is refused outside embedded mode (its passwords are public).
+    api_key = manage("bootstrap_demo", capture=True) if embedded else ""
     base = f"http://{host}:{port}"
     # Signed local-file URLs must point at the port this server really listens on.
     os.environ.setdefault("PUBLIC_BASE_URL", base)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Account
@@ -25,6 +25,12 @@ class Command(BaseCommand):
     help = "Create the demo account, dashboard users and API key if missing; print the key."
 
     def handle(self, *args, **options):
+        if not settings.EMBEDDED:
+            # Its passwords are printed in the README: on a server reachable by others they would be a way in.
+            raise CommandError(
+                "The demo account is created in embedded mode only (no DATABASE_URL). With production settings, "
+                "create accounts with `create_account` and operators with `createsuperuser`."
+            )
         key_file = Path(settings.VAR_DIR) / "demo-api-key"
         with transaction.atomic():
             account = Account.objects.filter(name=DEMO_ACCOUNT).first()
