@@ -130,8 +130,6 @@ def image_normalize(
     _load(im)
     if input_format == "JPEG":
         _refuse_zero_filled_jpeg(im, data=data, long_side=long_side, for_crop=crop_box is not None)
-    if input_format == "JPEG":
-        _refuse_zero_filled_jpeg(im, data=data, long_side=long_side, for_crop=crop_box is not None)
     # Read only after the full decode: asking a PNG for its EXIF earlier would trigger (and half-run) the decode.
     icc_profile = im.info.get("icc_profile")
     orientation = _orientation(im)
@@ -209,35 +207,6 @@ def _load(im: ImageFile.ImageFile) -> None:
     limit = settings.TRYON_MAX_IMAGE_PIXELS
     if im.width * im.height > limit:
         raise _refuse(f"The image is {im.width}x{im.height} pixels; the limit is {limit} pixels.")
-
-
-# Bytes that cannot form a marker (no 0xFF): only a scan that ran out of data before its end decodes them.
-_PROBE_FILLER = bytes(range(1, 255)) * 2
-
-
-def _refuse_zero_filled_jpeg(im: Image.Image, *, data: bytes, long_side: int, for_crop: bool) -> None:
-    """Refuse a JPEG cut short and closed with an EOI marker. libjpeg decodes it without an error: it leaves the
-    blocks it has no data for at zero, a flat grey band down to the bottom. So when the last pixel row is one flat
-    colour (the only case where the check costs anything), the file is decoded once more at the same scale with
-    filler bytes placed before that EOI: a complete scan has ended and skips them, a cut one decodes them, and the
-    pixels differ."""
-    extrema = im.crop((0, im.height - 1, im.width, im.height)).getextrema()
-    bands = extrema if isinstance(extrema[0], tuple) else (extrema,)
-    if any(low != high for low, high in bands):
-        return
-    last_scan = data.rfind(b"\xff\xda")
-    end = data.find(b"\xff\xd9", last_scan) if last_scan >= 0 else -1
-    if end < 0:
-        return
-    probe = Image.open(io.BytesIO(data[:end] + _PROBE_FILLER + data[end:]), formats=["JPEG"])
-    _draft(probe, long_side=long_side, for_crop=for_crop)
-    try:
-        probe.load()
-        same = probe.size == im.size and probe.mode == im.mode and probe.tobytes() == im.tobytes()
-    except _DECODE_ERRORS:
-        same = False  # the filler was decoded as image data: the scan had not ended
-    if not same:
-        raise _refuse("The image could not be decoded; the file is damaged or truncated.")
 
 
 # Bytes that cannot form a marker (no 0xFF): only a scan that ran out of data before its end decodes them.
