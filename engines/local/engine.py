@@ -27,7 +27,7 @@ from engines.local.category import category_from_text
 from engines.local.compose import Box, Layer, composite, warp_part
 from engines.local.cutout import WORK_LONG_SIDE, Cutout, garment_cutout
 from engines.local.fitting import Part, fit_bottom, fit_top
-from engines.local.gate import check_person, check_product_photo, check_result
+from engines.local.gate import check_cutout, check_person, check_product_photo, check_result
 from engines.local.pose import PersonPose, PoseEstimator, shared_pose_estimator
 from engines.local.profile import garment_top_anchors
 from engines.local.restore import face_mask, restore_arms
@@ -166,6 +166,7 @@ class LocalEngine:
         if not isinstance(garment, Cutout):
             clock.run("model-check", lambda: self.check_product_photo(garment))
         cutout = garment if isinstance(garment, Cutout) else clock.run("cutout", lambda: garment_cutout(image=garment))
+        check_cutout(mask=cutout.mask)
         if category == Category.AUTO:
             category = category_from_shape(mask=cutout.mask)
         pose = clock.run("pose", lambda: self.pose_estimator.estimate(image=person))
@@ -227,9 +228,12 @@ class LocalEngine:
                     ),
                 )
                 clock.run("model-check", lambda garment=garment: self.check_product_photo(garment))
-                return clock.run("cutout", lambda garment=garment: garment_cutout(image=garment))
+                cutout = clock.run("cutout", lambda garment=garment: garment_cutout(image=garment))
+                check_cutout(mask=cutout.mask)
+                return cutout
             except EngineError as exc:
-                if exc.code != EngineErrorCode.PRODUCT_IMAGE_INVALID:
+                # An on-model or ragged first photo is common, with the packshot further down the gallery.
+                if exc.code not in (EngineErrorCode.PRODUCT_IMAGE_INVALID, EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED):
                     raise
                 failures.append(exc)
         if not failures:

@@ -21,7 +21,8 @@ _MIN_FRONTAL_RATIO = 0.45
 # How far (in torso lengths) the knees sit below the hips when standing; seated thighs point at the camera.
 _MIN_THIGH = 0.55
 _MIN_COVERAGE = {Category.TOPS: 0.7, Category.OUTERWEAR: 0.7, Category.DRESSES: 0.7, Category.BOTTOMS: 0.6}
-_MAIN_PIECE = 0.9  # share of the painted garment that must be one connected piece
+_MAIN_PIECE = 0.9
+_MAX_RAGGEDNESS = 12.0  # share of the painted garment that must be one connected piece
 
 
 def _pose_refusal(message: str) -> EngineError:
@@ -100,6 +101,24 @@ def check_product_photo(*, pose: PersonPose | None, size: tuple[int, int]) -> No
     raise _photo_refusal(
         "The product photo shows a model wearing the garment: send a packshot or flat-lay of the garment alone."
     )
+
+
+def check_cutout(*, mask: np.ndarray) -> None:
+    """Refuse a cut-out whose outline is ragged (PRODUCT_PHOTO_UNSUPPORTED): a print of pale flowers on a pale
+    background leaves the garment riddled with bites, which the warp would scatter over the shopper.
+
+    Measured as the outline's length over the square root of the area: about 4-6 for a top or a dress, 6-10 for
+    trousers, whose two legs add outline (at most 10 on real packshots); a riddled cut-out is well beyond."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    area = float(mask.sum())
+    if not contours or area == 0:
+        return
+    outline = cv2.arcLength(max(contours, key=cv2.contourArea), True)
+    if outline / np.sqrt(area) > _MAX_RAGGEDNESS:
+        raise _photo_refusal(
+            "The garment could not be cut out cleanly from the product photo: send a photo of the garment alone on "
+            "a plain background of a different colour from the garment."
+        )
 
 
 def check_result(*, alpha: np.ndarray, box: tuple[int, int, int, int], body: Body, category: Category) -> None:

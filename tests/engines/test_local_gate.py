@@ -233,3 +233,36 @@ def test_old_long_sleeves_left_uncovered_become_bare_arms(mannequin: Mannequin) 
     assert np.array_equal(
         result.image[legs & (np.arange(1024)[:, None] > 560)], image[legs & (np.arange(1024)[:, None] > 560)]
     )
+
+
+def _bitten(garment_image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The product photo with the garment's lower part cut into a fringe of thin strips: the ragged outline a
+    print of pale flowers on a pale background leaves, when the cut-out takes the flowers for background."""
+    image = garment_image.copy()
+    background = image[2, 2].copy()
+    rows = np.flatnonzero(mask.any(axis=1))
+    fringe = np.zeros_like(mask)
+    fringe[rows.max() - 120 : rows.max() + 1, (np.arange(mask.shape[1]) // 5) % 2 == 0] = True
+    image[fringe & mask] = background
+    return image
+
+
+def test_a_ragged_cut_out_is_refused_and_a_clean_one_is_not(mannequin: Mannequin, mannequin_local: LocalEngine) -> None:
+    shirt = synthetic_tshirt()
+    error = refusal(mannequin_local, mannequin, _bitten(shirt.image, shirt.mask), Category.TOPS)
+    assert error.code == EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED
+    assert "cut out cleanly" in error.message
+    mannequin_local.render(person=mannequin.image, garment=shirt.image, category=Category.TOPS)
+
+
+def test_a_later_packshot_is_used_when_the_first_photo_is_refused(
+    mannequin: Mannequin, mannequin_local: LocalEngine
+) -> None:
+    shirt = synthetic_tshirt()
+    request = TryOnRequest(
+        person_image=encode(mannequin.image),
+        category=Category.TOPS,
+        garment_images=(encode(_bitten(shirt.image, shirt.mask)), encode(shirt.image)),
+    )
+    result = mannequin_local.run(request)
+    assert result.diagnostics["parts"] == ["torso", "sleeve_l", "sleeve_r"]
