@@ -88,11 +88,18 @@ class ProductAdmin(AccountScopedAdmin):
         "updated",
         "statistics",
     )
-    fields = readonly_fields
     list_per_page = 50
+    fieldsets = (
+        (None, {"fields": ("external_id", "title", "images_large", "lifetime", "expiry")}),
+        ("Statistics", {"fields": ("statistics",)}),
+        ("Details", {"fields": ("description", "metadata", "category", "kind", "last_used", "created", "updated")}),
+    )
 
-    def get_fields(self, request, obj=None):
-        return self.fields if is_operator(request) else tuple(name for name in self.fields if name != "account")
+    def get_fieldsets(self, request, obj=None):
+        if not is_operator(request):
+            return self.fieldsets
+        (title, options), *rest = self.fieldsets
+        return ((title, {**options, "fields": ("account", *options["fields"])}), *rest)
 
     def get_queryset(self, request):
         images = Prefetch("images", queryset=ProductImage.objects.order_by("order", "id"))

@@ -24,8 +24,14 @@ from watermark.services import watermark_apply_for_account, watermark_settings_u
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "dashboard"
 MAGENTA = (255, 0, 255)
@@ -59,7 +65,7 @@ def site(live_server, settings) -> str:
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(10_000)
     tab = context.new_page()
     yield tab
@@ -88,7 +94,8 @@ def _screenshot(page, name: str) -> None:
     with Image.open(io.BytesIO(page.screenshot(full_page=False))) as shot:
         # A 256-colour palette keeps the admin's flat colours and the photos legible at a fraction of the size.
         shot.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
-            SCREENSHOTS / f"{name}.png", optimize=True)
+            SCREENSHOTS / f"{name}.png", optimize=True
+        )
 
 
 _PIXEL_JS = """([img, x, y]) => {
@@ -101,16 +108,16 @@ _PIXEL_JS = """([img, x, y]) => {
 
 
 def _preview_after(page, version: int) -> int:
-    page.wait_for_function(
-        "v => Number(document.getElementById('watermark-preview').dataset.version) > v", arg=version)
+    page.wait_for_function("v => Number(document.getElementById('watermark-preview').dataset.version) > v", arg=version)
     preview = page.locator("#watermark-preview")
     assert preview.get_attribute("data-state") == "ready", page.inner_text("#watermark-preview-error")
     return int(preview.get_attribute("data-version"))
 
 
 def _preview_pixel(page, xy: tuple[int, int]) -> tuple[int, ...]:
-    return tuple(page.locator("#watermark-preview").evaluate(
-        "(img, xy) => (" + _PIXEL_JS + ")([img, xy[0], xy[1]])", list(xy)))
+    return tuple(
+        page.locator("#watermark-preview").evaluate("(img, xy) => (" + _PIXEL_JS + ")([img, xy[0], xy[1]])", list(xy))
+    )
 
 
 def _expected(sample: bytes, logo: bytes, xy: tuple[int, int], **settings) -> tuple[int, ...]:
@@ -205,20 +212,20 @@ def test_merchant_opens_a_completed_generation_and_sees_both_images(site, mercha
         engine_result = handle.read()
     watermark_settings_update(account=merchant, logo=_badge(), size_pct=30, opacity_pct=85)
     result = watermark_apply_for_account(account=merchant, image=engine_result)
-    generation = completed_generation(account=merchant, person=person.getvalue(), result=result,
-                                      external_id="red-tee", customer_id="shopper-1")
+    generation = completed_generation(
+        account=merchant, person=person.getvalue(), result=result, external_id="red-tee", customer_id="shopper-1"
+    )
 
     _login(page, site)
     page.click("#overview-link")
     assert page.inner_text("#overview-today .value").strip() == "1"
     assert page.inner_text("#overview-credits .value").strip() == "20"
-    _screenshot(page, "overview")
 
     page.goto(f"{site}/dashboard/generations/generation/")
-    page.wait_for_function("() => [...document.images].filter(i => i.src.includes('/files/'))"
-                           ".every(i => i.complete && i.naturalWidth > 0)")
-    _screenshot(page, "generations")
-    page.click(f"text={generation.pk}")
+    page.wait_for_function(
+        "() => [...document.images].filter(i => i.src.includes('/files/')).every(i => i.complete && i.naturalWidth > 0)"
+    )
+    page.click(f"a.generation-link:text('{generation.pk}')")
     # (The admin quotes "_" in primary keys in its URLs.)
     page.wait_for_url("**/generations/generation/*/change/")
     assert generation.pk in page.inner_text("#content")
@@ -226,7 +233,297 @@ def test_merchant_opens_a_completed_generation_and_sees_both_images(site, mercha
         image = page.locator(selector)
         image.wait_for()
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
-    assert page.locator("img.generation-after").evaluate("img => img.naturalWidth") == Image.open(
-        io.BytesIO(result)).width
-    assert "COMPLETED" in page.inner_text(".generation-status")
+    assert (
+        page.locator("img.generation-after").evaluate("img => img.naturalWidth") == Image.open(io.BytesIO(result)).width
+    )
+    assert "Completed" in page.inner_text(".generation-status")
     _screenshot(page, "generation")
+
+
+# --- the merchant pages: playground, customers, gallery, webhooks, overview, products, isolation ---------------
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+
+
+def _sample(name: str) -> bytes:
+    return (SAMPLES / name).read_bytes()
+
+
+class SampleEngine:
+    """A test engine whose result is the right-hand third of docs/samples/quickstart-result.jpg (the local
+    engine's output for the shipped person and t-shirt), so browser runs and screenshots show a real picture
+    without running a model."""
+
+    name = "sample"
+    version = "1"
+
+    def __init__(self):
+        self.calls = []
+
+    def run(self, request):
+        from engines.base import TryOnResult
+
+        self.calls.append(request)
+        with Image.open(io.BytesIO(_sample("quickstart-result.jpg"))) as strip:
+            width, height = strip.size
+            result = strip.convert("RGB").crop((width * 2 // 3, 0, width, height))
+        buffer = io.BytesIO()
+        result.save(buffer, "JPEG", quality=90)
+        return TryOnResult(
+            image=buffer.getvalue(),
+            content_type="image/jpeg",
+            engine="sample",
+            engine_version="1",
+            timings_ms={"engine": 5.0},
+        )
+
+
+@pytest.fixture
+def sample_engine(eager):
+    from generations.engine_config import engine_registry
+
+    engine = SampleEngine()
+    with engine_registry().override(name="*", engine=engine):
+        yield engine
+
+
+def _images_loaded(page, selector: str = "img") -> None:
+    """Every stored image in view has loaded (lazy ones below the fold load only when scrolled to)."""
+    page.wait_for_function(
+        "s => [...document.querySelectorAll(s)].filter(i => i.src.includes('/files/') && !i.hidden"
+        " && i.getBoundingClientRect().top < innerHeight).every(i => i.complete && i.naturalWidth > 0)",
+        arg=selector,
+    )
+
+
+def _catalog_product(account, *, external_id: str = "blue-tee", title: str = "Blue cotton tee"):
+    from products.inputs import ImageInput, ProductInput
+    from products.services import product_upsert
+    from tryon_project.images import image_normalize
+
+    garment = image_normalize(data=_sample("tshirt.jpg"))
+    product, _ = product_upsert(
+        account=account,
+        external_id=external_id,
+        mode="catalog",
+        fields=ProductInput(title=title, images=(ImageInput(data=garment.data, content_type=garment.content_type),)),
+    )
+    return product
+
+
+def _history(account, *, product, customer_id: str = "shopper-42"):
+    """A month of generations for charts and the gallery: completed and failed, on several days."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.services import credits_reserve
+    from generations.models import Generation
+    from products.services import product_snapshot
+
+    snapshot = product_snapshot(product=product)
+    person, result = _sample("person.jpg"), SampleEngine().run(None).image
+    made = []
+    for days_ago, count, failures in ((0, 3, 1), (1, 2, 0), (3, 4, 1), (8, 2, 1), (15, 5, 0), (22, 3, 2)):
+        for index in range(count + failures):
+            if index < count:
+                row = completed_generation(
+                    account=account,
+                    person=person,
+                    result=result,
+                    external_id=product.external_id,
+                    customer_id=customer_id,
+                    duration_ms=1800 + 400 * index,
+                    product=product,
+                    product_snapshot=snapshot,
+                )
+                credits_reserve(account=account, generation_ref=row.pk)  # charged, as the API would
+            else:
+                row = Generation.objects.create(
+                    account=account,
+                    product=product,
+                    product_external_id=product.external_id,
+                    product_snapshot=snapshot,
+                    status="FAILED",
+                    error_code="PERSON_NOT_DETECTED",
+                    error_message="No person was found in the photo.",
+                    duration_ms=700,
+                    completed_at=timezone.now(),
+                    customer_id=customer_id,
+                )
+            Generation.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
+            made.append(row)
+    return made
+
+
+def test_playground_try_on_from_upload_to_result(site, merchant, page, sample_engine):
+    from accounts.models import Account
+    from generations.models import Generation
+
+    _catalog_product(merchant)
+    _login(page, site)
+    page.goto(f"{site}/dashboard/try-on/")
+    page.wait_for_url("**/generations/generation/try-on/")
+    page.set_input_files(
+        "#id_photo", files=[{"name": "me.jpg", "mimeType": "image/jpeg", "buffer": _sample("person.jpg")}]
+    )
+    page.select_option("#id_product", "blue-tee")
+    page.fill("#id_customer_id", "walk-in-1")
+    page.click("#playground-submit")
+    page.wait_for_url("**/try-on/?generation=*")
+    output = page.locator("#playground-output")
+    output.wait_for(state="visible")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=output.element_handle())
+    _images_loaded(page, "#playground-result img")
+    generation = Generation.objects.get(account=merchant, customer_id="walk-in-1")
+    assert generation.status == "COMPLETED" and len(sample_engine.calls) == 1
+    assert page.get_attribute("#playground-download", "href") == page.get_attribute("#playground-output", "src")
+    assert Account.objects.get(pk=merchant.pk).credit_balance == 19
+    _screenshot(page, "playground")
+
+
+def test_erasing_a_customer_from_its_page(site, merchant, page):
+    from customers.services import customer_image_create
+
+    product = _catalog_product(merchant)
+    upload = customer_image_create(account=merchant, data=_sample("person.jpg"), crop=False, customer_id="shopper-42")
+    generation = _history(merchant, product=product)[0]
+    key, _ = _api_key(merchant)
+    _login(page, site)
+    page.click("#customers-link")
+    page.fill("#customer-q", "shopper")
+    page.click("#customer-search input[type=submit]")
+    page.click("a.customer-link")
+    page.wait_for_url("**/customers/view/?id=shopper-42")
+    _images_loaded(page)
+    assert upload.pk in page.inner_text("#customer-photos")
+    _screenshot(page, "customer")
+    page.click("#erase-customer")
+    page.wait_for_url("**/customers/erase/?id=shopper-42")
+    _screenshot(page, "customer-erase")
+    page.click("#erase-confirm")
+    page.wait_for_url("**/customers/")
+    assert "Customer shopper-42 erased" in page.inner_text(".messagelist")
+    body = ApiClient(key).get(f"/tryon/v1/generations/{generation.pk}").json()
+    assert body["resultDeleted"] is True and body.get("resultUrl") in (None, "")
+
+
+def _api_key(account):
+    from accounts.services import api_key_create
+
+    return api_key_create(account=account, name="browser")[1], None
+
+
+def test_gallery_filters(site, merchant, page):
+    product = _catalog_product(merchant)
+    made = _history(merchant, product=product)
+    _catalog_product(merchant, external_id="red-dress", title="Red summer dress")
+    _login(page, site)
+    page.click("#generations-link")
+    _images_loaded(page)
+    assert page.locator(".dash-card").count() == 24  # all of them: a page holds 24
+    _screenshot(page, "generations")
+    page.click("#changelist-filter a:text-is('Failed')")
+    page.wait_for_url("**status__exact=FAILED**")
+    assert page.locator(".dash-card").count() == sum(1 for row in made if row.status == "FAILED") == 5
+    assert "No person was found in the photo." in page.inner_text("#generation-gallery")
+    page.fill("#filter-customer input[name=customer]", "someone-else")
+    page.click("#filter-customer input[type=submit]")
+    page.wait_for_url("**customer=someone-else**")
+    assert page.locator("#generation-gallery-empty").count() == 1
+    page.goto(f"{site}/dashboard/generations/generation/")
+    from django.utils import timezone
+
+    today = timezone.localdate().isoformat()
+    page.fill("#filter-date-range input[name=created_from]", today)
+    page.click("#filter-date-range input[type=submit]")
+    page.wait_for_url(f"**created_from={today}**")
+    assert page.locator(".dash-card").count() == 4  # today's 3 completed and 1 failed
+
+
+def test_webhook_test_event(site, merchant, page, settings):
+    from tests.webhooks.receiver import receiver_server, verify
+    from webhooks.services import webhook_endpoint_create
+
+    with receiver_server() as receiver:
+        settings.TRYON_FETCH_ALLOW_NETWORKS = ["127.0.0.1/32"]
+        settings.TRYON_FETCH_ALLOWED_PORTS = [80, 443, receiver.port]
+        endpoint, secret = webhook_endpoint_create(account=merchant, url=receiver.url("/north"))
+        _login(page, site)
+        page.goto(f"{site}/dashboard/webhooks/webhookendpoint/{endpoint.pk}/change/")
+        page.click("#send-test-event")
+        page.wait_for_url("**/test-event/")
+        assert page.get_attribute("#test-event-attempt", "data-succeeded") == "yes"
+        assert page.inner_text("#test-event-status").strip() == "HTTP 200"
+        [received] = receiver.received
+        assert verify(secret=secret, headers=received.headers, body=received.body)
+        assert received.headers["webhook-id"] == page.inner_text("#test-event-id").strip()
+        _screenshot(page, "webhook-test-event")
+
+
+def test_overview_charts_render_with_data(site, merchant, page):
+    product = _catalog_product(merchant)
+    _history(merchant, product=product)
+    _login(page, site)
+    page.click("#overview-link")
+    bars = page.locator("#chart-per-day g.day")
+    assert bars.count() == 30
+    today = bars.nth(29)
+    assert (today.get_attribute("data-completed"), today.get_attribute("data-failed")) == ("3", "1")
+    height = float(page.locator("#chart-per-day g.day").nth(29).locator("rect.completed").get_attribute("height"))
+    assert height > 0
+    assert page.locator("#chart-time circle").count() == 6  # six days with completed generations
+    assert "Blue cotton tee" in page.inner_text("#overview-top-products")
+    assert "PERSON_NOT_DETECTED" in page.inner_text("#overview-failures")
+    # Nothing on the page comes from another host.
+    assert page.evaluate(
+        "() => performance.getEntriesByType('resource').every(e => e.name.startsWith(location.origin))"
+    )
+    _screenshot(page, "overview")
+    page.goto(f"{site}/dashboard/products/product/")
+    page.click("text=Blue cotton tee")
+    page.wait_for_url("**/products/product/*/change/")
+    _images_loaded(page)
+    assert page.inner_text("#stat-total").strip() == "24"
+    _screenshot(page, "product")
+
+
+def test_another_merchant_reaches_nothing_of_the_first(site, merchant, page):
+    from customers.services import customer_image_create
+
+    product = _catalog_product(merchant)
+    upload = customer_image_create(account=merchant, data=_sample("person.jpg"), crop=False, customer_id="shopper-42")
+    generation = _history(merchant, product=product)[0]
+    other = AccountFactory(name="south-shop", credits=5)
+    dashboard_user_create(account=other, username="south", password=PASSWORD)
+    page.goto(f"{site}/dashboard/login/?next=/dashboard/")
+    page.fill("#id_username", "south")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{site}/dashboard/")
+    d = f"{site}/dashboard"
+    for url in (
+        f"{d}/generations/generation/{generation.pk}/change/",
+        f"{d}/products/product/{product.pk}/change/",
+        f"{d}/customers/customerimage/{upload.pk}/change/",
+        f"{d}/generations/generation/try-on/{generation.pk}/status/",
+        f"{d}/generations/generation/try-on/?generation={generation.pk}",
+    ):
+        response = page.goto(url)
+        assert response.status == 404, url
+    # Pages that list by customer or product show nothing of north's, and no image of it.
+    for url in (
+        f"{d}/generations/generation/customers/view/?id=shopper-42",
+        f"{d}/generations/generation/?customer=shopper-42",
+        f"{d}/generations/generation/",
+        f"{d}/products/product/",
+        f"{d}/customers/customerimage/",
+        f"{d}/generations/generation/overview/",
+    ):
+        page.goto(url)
+        html = page.content()
+        for secret in (generation.pk, upload.pk, upload.storage_key, generation.result_key, "Blue cotton tee"):
+            assert secret not in html, (url, secret)
+        assert page.locator("img[src*='/files/']").count() == 0, url
+    page.goto(f"{d}/generations/generation/{generation.pk}/change/")
+    assert page.get_attribute("#error-page", "data-status") == "404"
+    _screenshot(page, "not-found")
