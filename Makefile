@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PIP_QUIET ?=
 MEDIAPIPE := mediapipe==0.10.21
 
-.PHONY: install install-dev run test lint fmt bench load chaos gallery quality migrate schema docs-errors clean
+.PHONY: install install-dev run test lint fmt bench load chaos gallery screenshots quality migrate schema docs-errors clean
 
 # requires-python pins 3.11 (the locks are resolved and tested on it); a 3.11 under another name or path:
 # make run PYTHON=/path/to/python3.
@@ -73,6 +73,10 @@ chaos: install-dev
 
 gallery: install
 	$(PY) scripts/gallery.py
+
+# Rewrites docs/dashboard/*.png: the dashboard's browser tests, run with Debian's Chromium, photograph each page.
+screenshots: install
+	DASHBOARD_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/dashboard/test_browser.py
 
 # The local engine judged on real photos (docs/benchmarks.md, "Quality bench"); DIR is read at run time, never
 # copied into the project, and everything written goes to /tmp/quality. QUALITY_ARGS="--category tops --jobs 2" ...

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -41,6 +42,9 @@ api_patterns = [
 
 urlpatterns = [
     path("tryon/v1/", include(api_patterns)),
+    # The playground's short address; the page itself lives with the generations pages of the dashboard.
+    path("dashboard/try-on/", RedirectView.as_view(pattern_name="admin:generations_generation_playground",
+                                                   query_string=True)),
     path("dashboard/", admin.site.urls),
     path("healthz", health.healthz),
     path("readyz", health.readyz),
