@@ -34,6 +34,7 @@ from engines.local.restore import face_mask, restore_arms
 
 JPEG_QUALITY = 90
 _MAX_PRODUCT_IMAGES = 3  # tried in order until one cuts out
+_MODEL_CHECK_LONG_SIDE = 320
 # Pillow's decoder errors for hostile or truncated bytes (see tryon_project/images.py for the full story).
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 T = TypeVar("T")
@@ -145,6 +146,11 @@ class LocalEngine:
         rgb = garment[..., :3]
         if garment.shape[2] == 4:
             rgb = np.where(garment[..., 3:] >= 128, rgb, np.uint8(255)).astype(np.uint8)
+        # A head and shoulders read at the pose network's own input size (256 px): a larger copy only costs time.
+        scale = min(1.0, _MODEL_CHECK_LONG_SIDE / max(rgb.shape[:2]))
+        if scale < 1.0:
+            size = (max(8, round(rgb.shape[1] * scale)), max(8, round(rgb.shape[0] * scale)))
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         estimator = self._product_pose_estimator or shared_pose_estimator()
         check_product_photo(pose=estimator.estimate(image=np.ascontiguousarray(rgb)), size=rgb.shape[1::-1])
 
