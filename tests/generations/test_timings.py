@@ -23,14 +23,23 @@ class _StagedEngine:
     def run(self, request: TryOnRequest) -> TryOnResult:
         buffer = io.BytesIO()
         Image.new("RGB", (64, 64), (0, 0, 200)).save(buffer, "JPEG")
-        return TryOnResult(image=buffer.getvalue(), content_type="image/jpeg", engine="staged", engine_version="1",
-                           timings_ms={"pose": 300.0, "render": 900.0, "total": 1250.0})
+        return TryOnResult(
+            image=buffer.getvalue(),
+            content_type="image/jpeg",
+            engine="staged",
+            engine_version="1",
+            timings_ms={"pose": 300.0, "render": 900.0, "total": 1250.0},
+        )
 
 
 def _start(api, base: str, image_id: str, title: str = "Red tee") -> str:
-    response = api.post_json(TRYON, {"product": {"externalId": "shirt-1", "title": title,
-                                                 "images": [{"url": f"{base}/shirt.jpg"}]},
-                                     "customer": {"id": image_id}})
+    response = api.post_json(
+        TRYON,
+        {
+            "product": {"externalId": "shirt-1", "title": title, "images": [{"url": f"{base}/shirt.jpg"}]},
+            "customer": {"id": image_id},
+        },
+    )
     assert response.status_code == 202, response.content
     return response.json()["generationId"]
 
@@ -39,11 +48,11 @@ def _at(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def test_engine_ms_is_the_engines_total_not_the_sum_of_stages_and_total(api, images, uploaded_image_id, eager,
-                                                                        django_capture_on_commit_callbacks):
+def test_engine_ms_is_the_engines_total_not_the_sum_of_stages_and_total(
+    api, images, uploaded_image_id, eager, django_capture_on_commit_callbacks
+):
     base, _ = images
-    with engine_registry().override(name="*", engine=_StagedEngine()), \
-            django_capture_on_commit_callbacks(execute=True):
+    with engine_registry().override(name="*", engine=_StagedEngine()), django_capture_on_commit_callbacks(execute=True):
         generation_id = _start(api, base, uploaded_image_id)
     generation = Generation.objects.get(id=generation_id)
     assert generation.status == "COMPLETED"
@@ -52,8 +61,9 @@ def test_engine_ms_is_the_engines_total_not_the_sum_of_stages_and_total(api, ima
     assert generation.timings["total_ms"] >= generation.timings["inputs_ms"]
 
 
-def test_engine_ms_without_a_total_is_the_sum_of_the_stages(api, images, uploaded_image_id, fake_engine, eager,
-                                                            django_capture_on_commit_callbacks):
+def test_engine_ms_without_a_total_is_the_sum_of_the_stages(
+    api, images, uploaded_image_id, fake_engine, eager, django_capture_on_commit_callbacks
+):
     base, _ = images
     with django_capture_on_commit_callbacks(execute=True):
         generation_id = _start(api, base, uploaded_image_id)
@@ -71,8 +81,9 @@ def test_mock_generation_completes_at_its_creation_instant_never_before(api, ima
     assert generation.started_at == generation.completed_at == generation.created_at
 
 
-def test_failed_and_completed_generations_name_the_same_engine(api, images, uploaded_image_id, fake_engine, eager,
-                                                               settings, django_capture_on_commit_callbacks):
+def test_failed_and_completed_generations_name_the_same_engine(
+    api, images, uploaded_image_id, fake_engine, eager, settings, django_capture_on_commit_callbacks
+):
     base, _ = images
     fake_engine.errors = [terminal()]
     with django_capture_on_commit_callbacks(execute=True):

@@ -31,15 +31,20 @@ def lines():
 
 
 def _start(api, base, image_id) -> str:
-    response = api.post_json(TRYON, {"product": {"externalId": "tee", "title": "Red tee",
-                                                 "images": [{"url": f"{base}/shirt.jpg"}]},
-                                     "customer": {"id": image_id}})
+    response = api.post_json(
+        TRYON,
+        {
+            "product": {"externalId": "tee", "title": "Red tee", "images": [{"url": f"{base}/shirt.jpg"}]},
+            "customer": {"id": image_id},
+        },
+    )
     assert response.status_code == 202
     return response.json()["generationId"]
 
 
-def test_a_completed_attempt_names_id_engine_and_timings(api, images, uploaded_image_id, fake_engine, eager,
-                                                         django_capture_on_commit_callbacks, lines):
+def test_a_completed_attempt_names_id_engine_and_timings(
+    api, images, uploaded_image_id, fake_engine, eager, django_capture_on_commit_callbacks, lines
+):
     base, _ = images
     with django_capture_on_commit_callbacks(execute=True):
         generation_id = _start(api, base, uploaded_image_id)
@@ -47,8 +52,9 @@ def test_a_completed_attempt_names_id_engine_and_timings(api, images, uploaded_i
     assert line.startswith(f"generation {generation_id} completed engine=fake attempt=1 engine_ms=1.0 total_ms=")
 
 
-def test_a_failed_attempt_names_its_code_not_its_message(api, images, uploaded_image_id, fake_engine, eager,
-                                                         django_capture_on_commit_callbacks, lines, settings):
+def test_a_failed_attempt_names_its_code_not_its_message(
+    api, images, uploaded_image_id, fake_engine, eager, django_capture_on_commit_callbacks, lines, settings
+):
     fake_engine.errors = [terminal(message="no person at https://cdn.example/secret.jpg")]
     base, _ = images
     with django_capture_on_commit_callbacks(execute=True):
@@ -59,8 +65,9 @@ def test_a_failed_attempt_names_its_code_not_its_message(api, images, uploaded_i
     assert "https" not in line
 
 
-def test_a_retried_attempt_then_its_completion(api, images, uploaded_image_id, fake_engine, eager,
-                                               django_capture_on_commit_callbacks, lines):
+def test_a_retried_attempt_then_its_completion(
+    api, images, uploaded_image_id, fake_engine, eager, django_capture_on_commit_callbacks, lines
+):
     fake_engine.errors = [retryable()]
     base, _ = images
     with django_capture_on_commit_callbacks(execute=True):

@@ -93,7 +93,7 @@ def test_the_root_warning_is_silenced_and_other_warnings_kept(monkeypatch):
     assert env["PYTHONWARNINGS"].startswith("error::DeprecationWarning,")
     probe = (
         "import warnings\n"
-        "warnings.warn(\"You're running the worker with superuser privileges: this is absolutely not recommended!\")\n"
+        'warnings.warn("You\'re running the worker with superuser privileges: this is absolutely not recommended!")\n'
         "warnings.warn('another warning')\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)

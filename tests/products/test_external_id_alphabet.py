@@ -10,8 +10,9 @@ TRYON = "/tryon/v1/try-on"
 
 
 def test_a_slash_is_refused_at_upsert_and_nothing_is_written(api):
-    response = api.post_json(PRODUCTS, {"externalId": "summer/shirt-42",
-                                        "images": [{"url": "https://cdn.example/front.jpg"}]})
+    response = api.post_json(
+        PRODUCTS, {"externalId": "summer/shirt-42", "images": [{"url": "https://cdn.example/front.jpg"}]}
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "VALIDATION_FAILED"
@@ -20,9 +21,17 @@ def test_a_slash_is_refused_at_upsert_and_nothing_is_written(api):
 
 
 def test_a_slash_is_refused_on_an_inline_upsert_before_anything_is_charged(api, account):
-    response = api.post_json(TRYON, {"product": {"externalId": "a/stats", "title": "Red tee",
-                                                 "images": [{"url": "https://cdn.example/front.jpg"}]},
-                                     "customer": {"id": "img_unknown"}})
+    response = api.post_json(
+        TRYON,
+        {
+            "product": {
+                "externalId": "a/stats",
+                "title": "Red tee",
+                "images": [{"url": "https://cdn.example/front.jpg"}],
+            },
+            "customer": {"id": "img_unknown"},
+        },
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "VALIDATION_FAILED"
     assert [d["path"] for d in response.json()["details"]] == ["product.externalId"]
@@ -49,6 +58,10 @@ def test_ids_that_look_like_the_stats_route_are_reachable_both_ways(api, create)
     assert api.get(f"{PRODUCTS}/shirt-stats").json()["externalId"] == "shirt-stats"
     stats = api.get(f"{PRODUCTS}/stats/stats")
     assert stats.status_code == 200
-    assert stats.json() == {"totalGenerations": 0, "completedGenerations": 0, "failedGenerations": 0,
-                            "avgGenerationTimeMs": 0}
+    assert stats.json() == {
+        "totalGenerations": 0,
+        "completedGenerations": 0,
+        "failedGenerations": 0,
+        "avgGenerationTimeMs": 0,
+    }
     assert api.get(f"{PRODUCTS}/nope/stats").json()["code"] == "PRODUCT_NOT_FOUND"
