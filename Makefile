@@ -57,7 +57,7 @@ fmt: install-dev
 	$(VENV)/bin/ruff check --fix .
 
 schema: install
-	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.json
+	$(PY) manage.py spectacular --validate --fail-on-warn --format openapi-json --file docs/openapi.json
 
 docs-errors: install
 	$(PY) manage.py errors_doc

@@ -15,7 +15,7 @@ class AccountCreditsApi(APIView):
         operation_id="getAccountCredits",
         summary="Credit balance",
         tags=["account"],
-        responses={200: CreditBalanceSerializer, **error_responses(401, 429)},
+        responses={200: CreditBalanceSerializer, **error_responses()},
     )
     def get(self, request):
         return Response({"creditBalance": account_credit_balance(account=request_account(request))})

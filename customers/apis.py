@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -15,12 +15,12 @@ from tryon_project.api.datetimes import iso_ms
 from tryon_project.api.errors import ApiError, ErrorCode
 from tryon_project.api.fields import parse_bool, parse_customer_id, parse_retention_days
 from tryon_project.api.idempotency import idempotent
-from tryon_project.api.schema import error_responses
+from tryon_project.api.schema import IDEMPOTENCY_KEY_PARAMETER, error_responses
 from tryon_project.images import check_file_size
 from tryon_project.storage import blob_signed_url
 
 UploadRequest = inline_serializer(
-    name="ImageUploadRequest",
+    name="ImageUpload",
     fields={
         "file": serializers.FileField(help_text="JPEG, PNG, WebP or HEIC/HEIF; at most 10 MB."),
         "crop": serializers.BooleanField(required=False, default=True, help_text="Crop 4:5 around the person."),
@@ -48,7 +48,33 @@ class ImageUploadApi(APIView):
         summary="Upload a customer photo",
         tags=["images"],
         request={"multipart/form-data": UploadRequest},
-        responses={201: UploadResponse, **error_responses(400, 401, 413, 415, 429)},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        # The form fields of each shape; the `file` part is attached as a file.
+        examples=[
+            OpenApiExample(
+                "v1.1 multipart",
+                value={"crop": True, "customerId": "shopper-42", "retentionDays": 7},
+                request_only=True,
+                media_type="multipart/form-data",
+            ),
+            OpenApiExample(
+                "v1.4 multipart",
+                value={"crop": True, "externalUserId": "shopper-42", "keepForDays": 7},
+                request_only=True,
+                media_type="multipart/form-data",
+            ),
+        ],
+        responses={
+            201: UploadResponse,
+            **error_responses(
+                ErrorCode.VALIDATION_FAILED,
+                ErrorCode.FILE_REQUIRED,
+                ErrorCode.INVALID_IMAGE,
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                idempotent=True,
+            ),
+        },
     )
     @idempotent
     def post(self, request):
@@ -84,7 +110,7 @@ class CustomerEraseApi(APIView):
         tags=["customers"],
         parameters=[OpenApiParameter("customer_id", str, OpenApiParameter.PATH)],
         # 404 NOT_FOUND: an id of "." or ".." is resolved away by HTTP clients, leaving a path that is no route.
-        responses={204: None, **error_responses(401, 404, 429)},
+        responses={204: None, **error_responses(ErrorCode.NOT_FOUND)},
     )
     def delete(self, request, customer_id: str):
         customer_erase(account=request_account(request), customer_id=customer_id)

@@ -18,26 +18,52 @@ from generations.models import Generation
 from generations.request_parser import tryon_input_parse
 from generations.selectors import generation_accepted_wire, generation_get, generation_wire, product_generation_stats
 from generations.serializers import (
+    TRYON_EXAMPLES_JSON,
+    TRYON_EXAMPLES_MULTIPART,
+    TRYON_FILE_PARTS,
     AcceptedSerializer,
     GenerationSerializer,
-    TryOnMultipartSerializer,
     TryOnRequestSerializer,
 )
 from generations.services.create import generation_create
 from products.apis import EXTERNAL_ID_PARAMETER
 from products.selectors import product_get
 from products.serializers import ProductStatsQuerySerializer, ProductStatsSerializer
+from tryon_project.api.errors import ErrorCode
 from tryon_project.api.idempotency import REPLAYED_HEADER, idempotent
 from tryon_project.api.multipart import BODY_PARSERS, body_parse
 from tryon_project.api.responses import COMPACT
-from tryon_project.api.schema import error_responses, multipart_json_request
+from tryon_project.api.schema import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    error_responses,
+    multipart_json_request,
+    request_examples,
+)
 
 logger = logging.getLogger("tryon.generations")
 
 _TRYON_REQUEST = {
     "application/json": TryOnRequestSerializer,
-    "multipart/form-data": multipart_json_request(TryOnMultipartSerializer),
+    "multipart/form-data": multipart_json_request(
+        body_component="TryOnRequest", files=TRYON_FILE_PARTS, example=TRYON_EXAMPLES_MULTIPART["v1.1"]
+    ),
 }
+_TRYON_EXAMPLES = request_examples(json=TRYON_EXAMPLES_JSON, multipart=TRYON_EXAMPLES_MULTIPART)
+_TRYON_ERRORS = error_responses(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.PRODUCT_IMAGES_REQUIRED,
+    ErrorCode.CUSTOMER_IMAGE_REQUIRED,
+    ErrorCode.MULTIPART_FILE_NOT_FOUND,
+    ErrorCode.INVALID_IMAGE_INPUT,
+    ErrorCode.INVALID_IMAGE,
+    ErrorCode.CUSTOMER_IMAGE_FETCH_FAILED,
+    ErrorCode.INSUFFICIENT_CREDITS,
+    ErrorCode.PRODUCT_NOT_FOUND,
+    ErrorCode.IMAGE_NOT_FOUND,
+    ErrorCode.PAYLOAD_TOO_LARGE,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    idempotent=True,
+)
 
 
 class TryOnApi(APIView):
@@ -48,7 +74,9 @@ class TryOnApi(APIView):
         summary="Start a try-on (1 credit)",
         tags=["try-on"],
         request=_TRYON_REQUEST,
-        responses={202: AcceptedSerializer, **error_responses(400, 401, 402, 404, 413, 415, 429)},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        examples=_TRYON_EXAMPLES,
+        responses={202: AcceptedSerializer, **_TRYON_ERRORS},
     )
     @idempotent
     def post(self, request):
@@ -66,11 +94,9 @@ class TryOnSyncAcceptApi(TryOnApi):
         summary="Start a try-on and wait for it (up to 90 s)",
         tags=["try-on"],
         request=_TRYON_REQUEST,
-        responses={
-            200: GenerationSerializer,
-            202: AcceptedSerializer,
-            **error_responses(400, 401, 402, 404, 413, 415, 429),
-        },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        examples=_TRYON_EXAMPLES,
+        responses={200: GenerationSerializer, 202: AcceptedSerializer, **_TRYON_ERRORS},
     )
     def post(self, request):
         return super().post(request)
@@ -143,7 +169,10 @@ class GenerationDetailApi(APIView):
         summary="Poll a generation",
         tags=["try-on"],
         parameters=[OpenApiParameter("generation_id", str, OpenApiParameter.PATH)],
-        responses={200: GenerationSerializer, **error_responses(401, 403, 404, 429)},
+        responses={
+            200: GenerationSerializer,
+            **error_responses(ErrorCode.FORBIDDEN, ErrorCode.GENERATION_NOT_FOUND),
+        },
     )
     def get(self, request, generation_id: str):
         generation = generation_get(account=request_account(request), generation_id=generation_id)
@@ -158,7 +187,10 @@ class ProductStatsApi(APIView):
         summary="Generation statistics of one product",
         tags=["products"],
         parameters=[EXTERNAL_ID_PARAMETER, ProductStatsQuerySerializer],
-        responses={200: ProductStatsSerializer, **error_responses(400, 401, 404, 429)},
+        responses={
+            200: ProductStatsSerializer,
+            **error_responses(ErrorCode.VALIDATION_FAILED, ErrorCode.PRODUCT_NOT_FOUND),
+        },
     )
     def get(self, request, external_id: str):
         query = ProductStatsQuerySerializer(data=request.query_params)

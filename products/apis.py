@@ -9,16 +9,24 @@ from accounts.auth import request_account
 from products.inputs import product_input_parse
 from products.selectors import product_get, product_list_page
 from products.serializers import (
+    UPSERT_EXAMPLE_JSON,
+    UPSERT_EXAMPLE_MULTIPART,
+    UPSERT_FILE_PARTS,
     ProductListQuerySerializer,
     ProductListSerializer,
     ProductSerializer,
-    ProductUpsertMultipartSerializer,
     ProductUpsertSerializer,
 )
 from products.services import product_delete, product_upsert
+from tryon_project.api.errors import ErrorCode
 from tryon_project.api.idempotency import idempotent
 from tryon_project.api.multipart import BODY_PARSERS, body_parse
-from tryon_project.api.schema import error_responses, multipart_json_request
+from tryon_project.api.schema import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    error_responses,
+    multipart_json_request,
+    request_examples,
+)
 
 EXTERNAL_ID_PARAMETER = OpenApiParameter(
     "external_id",
@@ -37,12 +45,26 @@ class ProductCollectionApi(APIView):
         tags=["products"],
         request={
             "application/json": ProductUpsertSerializer,
-            "multipart/form-data": multipart_json_request(ProductUpsertMultipartSerializer),
+            "multipart/form-data": multipart_json_request(
+                body_component="ProductUpsertRequest", files=UPSERT_FILE_PARTS, example=UPSERT_EXAMPLE_MULTIPART
+            ),
         },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        examples=request_examples(json={"create": UPSERT_EXAMPLE_JSON}, multipart={"create": UPSERT_EXAMPLE_MULTIPART}),
         responses={
             200: OpenApiResponse(ProductSerializer, description="Updated."),
             201: OpenApiResponse(ProductSerializer, description="Created."),
-            **error_responses(400, 401, 413, 415, 429),
+            **error_responses(
+                ErrorCode.VALIDATION_FAILED,
+                ErrorCode.EXTERNAL_ID_REQUIRED,
+                ErrorCode.PRODUCT_IMAGES_REQUIRED,
+                ErrorCode.MULTIPART_FILE_NOT_FOUND,
+                ErrorCode.INVALID_IMAGE_INPUT,
+                ErrorCode.INVALID_IMAGE,
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                idempotent=True,
+            ),
         },
     )
     @idempotent
@@ -59,7 +81,7 @@ class ProductCollectionApi(APIView):
         summary="List catalog products (newest first, cursor pages)",
         tags=["products"],
         parameters=[ProductListQuerySerializer],
-        responses={200: ProductListSerializer, **error_responses(400, 401, 429)},
+        responses={200: ProductListSerializer, **error_responses(ErrorCode.VALIDATION_FAILED)},
     )
     def get(self, request):
         query = ProductListQuerySerializer(data=request.query_params)
@@ -85,7 +107,7 @@ class ProductDetailApi(APIView):
         summary="One product",
         tags=["products"],
         parameters=[EXTERNAL_ID_PARAMETER],
-        responses={200: ProductSerializer, **error_responses(401, 404, 429)},
+        responses={200: ProductSerializer, **error_responses(ErrorCode.PRODUCT_NOT_FOUND)},
     )
     def get(self, request, external_id: str):
         product = product_get(account=request_account(request), external_id=external_id)
@@ -96,7 +118,10 @@ class ProductDetailApi(APIView):
         summary="Delete a product (past generations keep their own snapshot)",
         tags=["products"],
         parameters=[EXTERNAL_ID_PARAMETER],
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 404, 429)},
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            **error_responses(ErrorCode.PRODUCT_NOT_FOUND),
+        },
     )
     def delete(self, request, external_id: str):
         product_delete(account=request_account(request), external_id=external_id)

@@ -1,5 +1,6 @@
 """Wire shapes of the product endpoints (camelCase, explicit nulls). Request bodies are validated by
-`products.inputs.product_input_parse` (it owns the error codes); the request serializers here document them."""
+`products.inputs.product_input_parse` (it owns the error codes); the request serializers here describe them for
+the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -66,23 +67,31 @@ class ProductStatsSerializer(serializers.Serializer):
     avgGenerationTimeMs = serializers.IntegerField()
 
 
-# --- Requests (documentation of the body; validation lives in product_input_parse) ------------------------------
+# --- Requests ----------------------------------------------------------------------------------------------------
+# The one description of a product item, shared by `POST /products` and the inline and one-shot modes of `/try-on`
+# (whose body reuses `ProductItemSerializer`). What is checked, and with which error code, is
+# `products.inputs.product_input_parse`, which both operations call.
 
 
 class ProductImageSourceSerializer(serializers.Serializer):
     url = serializers.URLField(required=False, max_length=SOURCE_URL_MAX_LENGTH)
-    fileKey = serializers.CharField(
-        required=False, help_text="Name of the multipart part holding the bytes."
-    )
+    fileKey = serializers.CharField(required=False, help_text="Name of the multipart part holding the bytes.")
 
 
 class ProductImageInputSerializer(ProductImageSourceSerializer):
     source = ProductImageSourceSerializer(required=False, help_text="The 1.3 form: `{source: {url | fileKey}}`.")
 
 
-class ProductUpsertSerializer(serializers.Serializer):
-    externalId = serializers.CharField(max_length=EXTERNAL_ID_MAX_LENGTH, help_text="Any character but `/`; must not start with `_anon_`.")
-    title = serializers.CharField(required=False, allow_null=True)
+class ProductItemSerializer(serializers.Serializer):
+    externalId = serializers.CharField(
+        required=False,
+        max_length=EXTERNAL_ID_MAX_LENGTH,
+        help_text="Any character but `/`; must not start with `_anon_`. On `/try-on`: omitted = a one-shot "
+        "product; alone = a reference to a catalog product; with other fields = an inline upsert.",
+    )
+    title = serializers.CharField(
+        required=False, allow_null=True, help_text="On `/try-on`, exactly `mock`: an instant, free test generation."
+    )
     description = serializers.CharField(required=False, allow_null=True)
     images = ProductImageInputSerializer(
         many=True, required=False, help_text=f"Required when creating; replaces the list. At most {IMAGES_MAX}."
@@ -103,11 +112,28 @@ class ProductUpsertSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=ProductCategory.choices, required=False, help_text="[ext]")
 
 
-class ProductUpsertMultipartSerializer(serializers.Serializer):
-    data = ProductUpsertSerializer(
-        help_text="The JSON body (a part of type application/json, or a plain text field holding the JSON); each "
-        "`fileKey` in it names another part carrying the bytes."
+class ProductUpsertSerializer(ProductItemSerializer):
+    externalId = serializers.CharField(
+        max_length=EXTERNAL_ID_MAX_LENGTH, help_text="Any character but `/`; must not start with `_anon_`."
     )
+
+
+# Examples the server accepts as they are (tests/contract/test_openapi_examples.py sends each one). The URLs stand
+# for the client's own: replace them before trying one.
+UPSERT_EXAMPLE_JSON = {
+    "externalId": "tee-blue",
+    "title": "Blue T-shirt",
+    "description": "Crew neck, 100% cotton.",
+    "images": [{"url": "https://cdn.example.com/shirt.jpg"}],
+    "metadata": {"sku": "TEE-BLUE-M"},
+    "validForDays": 30,
+}
+UPSERT_EXAMPLE_MULTIPART = {
+    "externalId": "tee-red",
+    "title": "Red T-shirt",
+    "images": [{"fileKey": "garment"}],
+}
+UPSERT_FILE_PARTS = {"garment": 'The garment photo that `images[].fileKey: "garment"` names.'}
 
 
 # --- Query parameters --------------------------------------------------------------------------------------------

@@ -296,14 +296,24 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Try-On API",
     "DESCRIPTION": (
-        "Virtual try-on API, wire-compatible with the Try-On API v1. Authenticate with the `x-api-key` header."
+        "Virtual try-on API implementing the Try-On API v1 wire protocol: reference revision 1.1.0, with the "
+        "request shapes of revisions 1.0 to 1.4 accepted (docs/compatibility.md). Authenticate with the `x-api-key` "
+        "header.\n\nNew here? The quickstart (docs/quickstart.md in the server's source) goes from a fresh checkout "
+        "to a downloaded try-on image; the multipart example of `POST /try-on` below is its main call, with the "
+        "garment and person photos attached as files."
     ),
-    "VERSION": "1.4.0",
+    # The server's own version, from pyproject.toml (set by tryon_project.api.schema.finish_document).
+    "VERSION": None,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/tryon/v1",
     "PREPROCESSING_HOOKS": ["tryon_project.api.schema.strip_optional_trailing_slash"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tryon_project.api.schema.finish_document",
+    ],
     "ENUM_NAME_OVERRIDES": {
+        "GenerationErrorCode": "tryon_project.api.schema.GENERATION_ERROR_CODE_NAMES",
         "RetentionDaysEnum": "accounts.models.RetentionDays",
         "ProductCategoryEnum": "products.models.ProductCategory",
     },

@@ -79,6 +79,9 @@ def positive_data_accepted_or_semantically_refused(ctx, response, case):
         return None
     if response.status_code in {401, 402, 403, 404, 409, 413, 429}:
         return None
+    # Fuzzing sends one generated Idempotency-Key with several bodies: the repeats are refused, as documented.
+    if response.status_code == 422 and response.json().get("code") == ErrorCode.IDEMPOTENCY_KEY_REUSED.name:
+        return None
     body = response.json() if response.status_code == 400 else {}
     if body.get("code") in {c.name for c in SEMANTIC_400}:
         return None
@@ -100,9 +103,7 @@ def test_every_operation_conforms(case, fuzz_key):
 
 
 def test_fuzzing_covers_every_operation_of_the_spec():
-    operations = {
-        (result.ok().method.upper(), result.ok().path) for result in schema.get_all_operations()
-    }
+    operations = {(result.ok().method.upper(), result.ok().path) for result in schema.get_all_operations()}
     assert operations == {
         ("POST", "/tryon/v1/images/upload"),
         ("POST", "/tryon/v1/try-on"),
