@@ -92,12 +92,28 @@ def customer_search_view(model_admin, request):
         row["last_shown"] = when(row["last"])
         params = {"id": row["customer_id"], **({"account": row["account_id"]} if operator else {})}
         row["url"] = reverse("admin:generations_generation_customer") + "?" + urlencode(params)
+    # Shoppers who uploaded a photo but have no generation yet (their photo is still stored, so erasable too).
+    photo_only = photos.exclude(
+        customer_id__in=model_admin.get_queryset(request).exclude(customer_id="").values("customer_id")
+    )
+    if query:
+        photo_only = photo_only.filter(customer_id__icontains=query)
+    uploads_only = list(
+        photo_only.values("account_id", "account__name", "customer_id")
+        .annotate(photos=Count("id"), last=Max("created_at"))
+        .order_by("-last", "customer_id")[:50]
+    )
+    for row in uploads_only:
+        row["last_shown"] = when(row["last"])
+        params = {"id": row["customer_id"], **({"account": row["account_id"]} if operator else {})}
+        row["url"] = reverse("admin:generations_generation_customer") + "?" + urlencode(params)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Customers",
         "opts": model_admin.model._meta,
         "query": query,
         "page": page,
+        "uploads_only": uploads_only,
         "is_operator": operator,
     }
     return TemplateResponse(request, "admin/generations/customers.html", context)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Account, CreditLedgerEntry
 from customers.models import CustomerImage
+from customers.services import customer_image_create
 from generations.models import Generation
 from tests.conftest import ApiClient
 from tests.dashboard.helpers import completed_generation
@@ -73,6 +74,11 @@ def test_customer_search_and_page_show_only_own_customers(alpha, beta):
     assert found.status_code == 200
     rows = list(found.context["page"])
     assert [(row["customer_id"], row["generations"], row["photos"]) for row in rows] == [("alpha-shopper", 1, 1)]
+    # A shopper with a photo but no generation is found too (its photo can be erased).
+    customer_image_create(account=alpha.account, data=jpeg_bytes(), crop=False, customer_id="new-shopper")
+    customer_image_create(account=beta.account, data=jpeg_bytes(), crop=False, customer_id="beta-new-shopper")
+    uploads_only = alice.get(f"{D}/customers/", {"q": "shopper"}).context["uploads_only"]
+    assert [(row["customer_id"], row["photos"]) for row in uploads_only] == [("new-shopper", 1)]
     page = alice.get(f"{D}/customers/view/", {"id": "alpha-shopper"})
     html = page.content.decode()
     assert alpha.upload.pk in html and alpha.generation.pk in html and 'id="erase-customer"' in html
