@@ -8,6 +8,7 @@ Two runtime modes (docs/architecture.md):
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
     "watermark",
     "generations",
     "webhooks",
+    # Dashboard login throttling (accounts/login_throttle.py).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a lockout found during a dashboard login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tryon_project.urls"
@@ -145,6 +150,18 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The lockout check first: a locked-out (username, address) pair never reaches the password check.
+AUTHENTICATION_BACKENDS = ["accounts.login_throttle.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_ENABLED = env.bool("DASHBOARD_LOGIN_THROTTLE", default=True)
+AXES_FAILURE_LIMIT = env.int("DASHBOARD_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DASHBOARD_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Audit: every failed login is kept (AccessFailureLog), beside the per-pair counters and the successful logins.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Attempts are kept in the database; they are not dashboard pages (they would show every account's logins).
+AXES_ENABLE_ADMIN = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
