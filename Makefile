@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PIP_QUIET ?=
 MEDIAPIPE := mediapipe==0.10.21
 
-.PHONY: install install-dev run test lint fmt bench load chaos gallery screenshots quality migrate schema docs-errors clean
+.PHONY: install install-dev run test lint fmt mypy bench load chaos gallery screenshots quality migrate schema docs-errors clean
 
 # requires-python pins 3.11 (the locks are resolved and tested on it); a 3.11 under another name or path:
 # make run PYTHON=/path/to/python3.
@@ -49,12 +49,19 @@ test: install-dev
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(VENV)/bin/pytest
 
+# Fails on a lint finding, on a file `ruff format` would change, or on a type error (`make fmt` fixes the first two).
 lint: install-dev
 	$(VENV)/bin/ruff check --no-cache .
-	$(VENV)/bin/ruff format --check . || true
+	$(VENV)/bin/ruff format --no-cache --check .
+	$(VENV)/bin/mypy
 
 fmt: install-dev
-	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format --no-cache .
+	$(VENV)/bin/ruff check --no-cache --fix .
+
+# The engines and every service and selector module ([tool.mypy] in pyproject.toml).
+mypy: install-dev
+	$(VENV)/bin/mypy
 
 schema: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --format openapi-json --file docs/openapi.json

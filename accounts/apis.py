@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.auth import request_account
+from accounts.auth import authenticated_account
 from accounts.selectors import account_credit_balance
 from accounts.serializers import CreditBalanceSerializer
 from tryon_project.api.schema import error_responses
@@ -18,4 +18,4 @@ class AccountCreditsApi(APIView):
         responses={200: CreditBalanceSerializer, **error_responses()},
     )
     def get(self, request):
-        return Response({"creditBalance": account_credit_balance(account=request_account(request))})
+        return Response({"creditBalance": account_credit_balance(account=authenticated_account(request))})

@@ -70,6 +70,7 @@ class HasAccount(BasePermission):
         return request.user is not None
 
 
-def request_account(request):
-    """The authenticated merchant account of an API request."""
+def authenticated_account(request):
+    """The merchant account an API request authenticated as (by its key). The dashboard's counterpart, for a
+    signed-in user, is `accounts.admin_scoping.request_account`."""
     return request.user

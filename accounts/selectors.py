@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-
 from accounts.keys import key_hash
-from accounts.models import Account, AccountMembership, ApiKey, CreditLedgerEntry
+from accounts.models import Account, AccountMembership, ApiKey
 
 
 def api_key_resolve(*, plain: str) -> ApiKey | None:
@@ -29,7 +27,3 @@ def account_for_user(*, user) -> Account | None:
         return None
     membership = AccountMembership.objects.select_related("account").filter(user=user).first()
     return membership.account if membership else None
-
-
-def ledger_list(*, account: Account) -> QuerySet[CreditLedgerEntry]:
-    return CreditLedgerEntry.objects.filter(account=account)

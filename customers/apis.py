@@ -6,14 +6,21 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.auth import request_account
+from accounts.auth import authenticated_account
 from accounts.models import RetentionDays
 from customers.erasure import customer_erase
 from customers.models import ImageSource
 from customers.services import customer_image_create
 from tryon_project.api.datetimes import iso_ms
 from tryon_project.api.errors import ApiError, ErrorCode
-from tryon_project.api.fields import parse_bool, parse_customer_id, parse_retention_days
+from tryon_project.api.fields import (
+    CUSTOMER_ID_NAMES,
+    RETENTION_NAMES,
+    alias_key,
+    parse_bool,
+    parse_customer_id,
+    parse_retention_days,
+)
 from tryon_project.api.idempotency import idempotent
 from tryon_project.api.schema import IDEMPOTENCY_KEY_PARAMETER, error_responses
 from tryon_project.images import check_file_size
@@ -82,15 +89,15 @@ class ImageUploadApi(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise ApiError(ErrorCode.FILE_REQUIRED, "A 'file' part is required.")
-        customer_key = "customerId" if "customerId" in form else "externalUserId"
-        retention_key = "retentionDays" if "retentionDays" in form else "keepForDays"
+        customer_key = alias_key(data=form, names=CUSTOMER_ID_NAMES)
+        retention_key = alias_key(data=form, names=RETENTION_NAMES)
         crop = parse_bool(value=form.get("crop"), path="crop", default=True)
         customer_id = parse_customer_id(value=form.get(customer_key), path=customer_key)
         retention_days = parse_retention_days(value=form.get(retention_key), path=retention_key)
         # Refused from the declared size before the part is read into memory.
         check_file_size(size=upload.size or 0)
         image = customer_image_create(
-            account=request_account(request),
+            account=authenticated_account(request),
             data=upload.read(),
             crop=crop,
             customer_id=customer_id,
@@ -113,5 +120,5 @@ class CustomerEraseApi(APIView):
         responses={204: None, **error_responses(ErrorCode.NOT_FOUND)},
     )
     def delete(self, request, customer_id: str):
-        customer_erase(account=request_account(request), customer_id=customer_id)
+        customer_erase(account=authenticated_account(request), customer_id=customer_id)
         return Response(status=204)

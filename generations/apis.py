@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.auth import request_account
+from accounts.auth import authenticated_account
 from generations.models import Generation
 from generations.request_parser import tryon_input_parse
 from generations.selectors import generation_accepted_wire, generation_get, generation_wire, product_generation_stats
@@ -82,7 +82,7 @@ class TryOnApi(APIView):
     def post(self, request):
         body = body_parse(request=request)
         tryon = tryon_input_parse(data=body.data, body=body)
-        generation = generation_create(account=request_account(request), tryon=tryon)
+        generation = generation_create(account=authenticated_account(request), tryon=tryon)
         return Response(generation_accepted_wire(generation=generation), status=202)
 
 
@@ -175,7 +175,7 @@ class GenerationDetailApi(APIView):
         },
     )
     def get(self, request, generation_id: str):
-        generation = generation_get(account=request_account(request), generation_id=generation_id)
+        generation = generation_get(account=authenticated_account(request), generation_id=generation_id)
         return Response(generation_wire(generation=generation))
 
 
@@ -195,7 +195,7 @@ class ProductStatsApi(APIView):
     def get(self, request, external_id: str):
         query = ProductStatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        account = request_account(request)
+        account = authenticated_account(request)
         product = product_get(account=account, external_id=external_id)
         figures = product_generation_stats(
             account=account,

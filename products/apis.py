@@ -5,7 +5,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.auth import request_account
+from accounts.auth import authenticated_account
 from products.inputs import product_input_parse
 from products.selectors import product_get, product_list_page
 from products.serializers import (
@@ -72,7 +72,7 @@ class ProductCollectionApi(APIView):
         body = body_parse(request=request)
         item = product_input_parse(item=body.data, files=body, path_prefix="", require_external_id=True)
         product, created = product_upsert(
-            account=request_account(request), external_id=item.external_id, fields=item, mode="catalog"
+            account=authenticated_account(request), external_id=item.external_id, fields=item, mode="catalog"
         )
         return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED if created else 200)
 
@@ -87,7 +87,7 @@ class ProductCollectionApi(APIView):
         query = ProductListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         page = product_list_page(
-            account=request_account(request),
+            account=authenticated_account(request),
             limit=query.validated_data["limit"],
             after=query.validated_data.get("cursor"),
         )
@@ -110,7 +110,7 @@ class ProductDetailApi(APIView):
         responses={200: ProductSerializer, **error_responses(ErrorCode.PRODUCT_NOT_FOUND)},
     )
     def get(self, request, external_id: str):
-        product = product_get(account=request_account(request), external_id=external_id)
+        product = product_get(account=authenticated_account(request), external_id=external_id)
         return Response(ProductSerializer(product).data)
 
     @extend_schema(
@@ -124,5 +124,5 @@ class ProductDetailApi(APIView):
         },
     )
     def delete(self, request, external_id: str):
-        product_delete(account=request_account(request), external_id=external_id)
+        product_delete(account=authenticated_account(request), external_id=external_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

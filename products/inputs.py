@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from products.models import ANON_PREFIX, EXTERNAL_ID_MAX_LENGTH, SOURCE_URL_MAX_LENGTH, ProductCategory
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
+from tryon_project.api.fields import DetailCollector, path_join
 from tryon_project.api.multipart import ParsedBody
 from tryon_project.images import ImageRejected, image_normalize
 
@@ -24,8 +25,6 @@ TITLE_MAX_LENGTH = 1000
 DESCRIPTION_MAX_LENGTH = 20_000
 # Not in the public contract; bounds the work one request can ask for.
 IMAGES_MAX = 20
-
-_UPSERT_KEYS = ("title", "description", "images", "imageUrls", "metadata", "validForDays", "category")
 
 
 class Unset(enum.Enum):
@@ -64,8 +63,7 @@ class ProductInput:
         """True when the item carries anything besides its id (an upsert rather than a reference)."""
         return any(
             value is not UNSET
-            for value in (self.title, self.description, self.images, self.metadata, self.valid_for_days,
-                          self.category)
+            for value in (self.title, self.description, self.images, self.metadata, self.valid_for_days, self.category)
         )
 
     @property
@@ -76,22 +74,7 @@ class ProductInput:
         return "inline" if self.sends_fields else "reference"
 
 
-def _join(prefix: str, *parts: str | int) -> str:
-    return ".".join(str(p) for p in (prefix, *parts) if p != "")
-
-
-class _Collector:
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.details: list[ErrorDetail] = []
-
-    def add(self, *parts: str | int, message: str) -> None:
-        self.details.append(ErrorDetail(path=_join(self.prefix, *parts), message=message))
-
-
-def product_input_parse(
-    *, item: dict, files: ParsedBody, path_prefix: str, require_external_id: bool
-) -> ProductInput:
+def product_input_parse(*, item: dict, files: ParsedBody, path_prefix: str, require_external_id: bool) -> ProductInput:
     """Validate one product item of any accepted shape.
 
     `path_prefix` is where the item sits in the request body ("" for `POST /products`, "product" or
@@ -104,13 +87,18 @@ def product_input_parse(
     refusal (VALIDATION_FAILED, INVALID_IMAGE_INPUT, MULTIPART_FILE_NOT_FOUND, INVALID_IMAGE,
     PAYLOAD_TOO_LARGE) happens before anything is written.
     """
-    errors = _Collector(path_prefix)
+    errors = DetailCollector(path_prefix)
     if not isinstance(item, dict):
         raise validation_error([ErrorDetail(path=path_prefix, message="must be an object")])
     external_id = _external_id(item, errors, require=require_external_id)
     values: dict = {}
-    for key, parse in (("title", _text(TITLE_MAX_LENGTH)), ("description", _text(DESCRIPTION_MAX_LENGTH)),
-                       ("metadata", _metadata), ("validForDays", _valid_for_days), ("category", _category)):
+    for key, parse in (
+        ("title", _text(TITLE_MAX_LENGTH)),
+        ("description", _text(DESCRIPTION_MAX_LENGTH)),
+        ("metadata", _metadata),
+        ("validForDays", _valid_for_days),
+        ("category", _category),
+    ):
         if key in item:
             values[key] = parse(item[key], errors, key)
     entries = _image_entries(item, errors)
@@ -121,8 +109,7 @@ def product_input_parse(
         # The id is a path segment of /products/{externalId} and /products/{externalId}/stats: with "/" allowed,
         # "a/stats" and the stats of "a" would be one path (docs/products.md).
         errors.add("externalId", message="must not contain '/'")
-    if errors.details:
-        raise validation_error(errors.details)
+    errors.raise_if_any()
     images = None if entries is None else _resolve_images(entries, files, path_prefix)
     return ProductInput(
         external_id=external_id,
@@ -135,7 +122,7 @@ def product_input_parse(
     )
 
 
-def _external_id(item: dict, errors: _Collector, *, require: bool) -> str | None:
+def _external_id(item: dict, errors: DetailCollector, *, require: bool) -> str | None:
     value = item.get("externalId")
     # Shop platforms often hand out numeric product ids; they are the same id as their decimal string.
     if isinstance(value, int) and not isinstance(value, bool):
@@ -145,7 +132,7 @@ def _external_id(item: dict, errors: _Collector, *, require: bool) -> str | None
             raise ApiError(
                 ErrorCode.EXTERNAL_ID_REQUIRED,
                 "externalId is required.",
-                details=[ErrorDetail(path=_join(errors.prefix, "externalId"), message="is required")],
+                details=[ErrorDetail(path=path_join(errors.prefix, "externalId"), message="is required")],
             )
         return None
     if not isinstance(value, str):
@@ -158,7 +145,7 @@ def _external_id(item: dict, errors: _Collector, *, require: bool) -> str | None
 
 
 def _text(max_length: int):
-    def parse(value, errors: _Collector, key: str) -> str | None:
+    def parse(value, errors: DetailCollector, key: str) -> str | None:
         if value is None:
             return None
         if not isinstance(value, str):
@@ -171,7 +158,7 @@ def _text(max_length: int):
     return parse
 
 
-def _metadata(value, errors: _Collector, key: str) -> dict | None:
+def _metadata(value, errors: DetailCollector, key: str) -> dict | None:
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -183,7 +170,7 @@ def _metadata(value, errors: _Collector, key: str) -> dict | None:
     return value
 
 
-def _valid_for_days(value, errors: _Collector, key: str) -> int | None:
+def _valid_for_days(value, errors: DetailCollector, key: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not VALID_FOR_DAYS_MIN <= value <= VALID_FOR_DAYS_MAX:
@@ -192,7 +179,7 @@ def _valid_for_days(value, errors: _Collector, key: str) -> int | None:
     return value
 
 
-def _category(value, errors: _Collector, key: str) -> str:
+def _category(value, errors: DetailCollector, key: str) -> str:
     if value is None:
         return ProductCategory.AUTO
     if value not in ProductCategory.values:
@@ -205,7 +192,7 @@ def _category(value, errors: _Collector, key: str) -> str:
 _Entry = tuple[str, str, tuple[str | int, ...]]
 
 
-def _image_entries(item: dict, errors: _Collector) -> list[_Entry | None] | None:
+def _image_entries(item: dict, errors: DetailCollector) -> list[_Entry | None] | None:
     """Shape-check `images` / `imageUrls`; None when neither was sent. An entry with neither url nor fileKey
     is kept as None so that INVALID_IMAGE_INPUT is raised only once the rest of the item is valid."""
     images, image_urls = item.get("images"), item.get("imageUrls")
@@ -231,7 +218,7 @@ def _image_entries(item: dict, errors: _Collector) -> list[_Entry | None] | None
     return [_image_entry(entry, errors, index) for index, entry in enumerate(images)]
 
 
-def _image_entry(entry, errors: _Collector, index: int) -> _Entry | None:
+def _image_entry(entry, errors: DetailCollector, index: int) -> _Entry | None:
     base: tuple[str | int, ...] = ("images", index)
     if not isinstance(entry, dict):
         errors.add(*base, message="must be an object with url or fileKey")
@@ -257,12 +244,12 @@ def _image_entry(entry, errors: _Collector, index: int) -> _Entry | None:
     return None
 
 
-def _check_count(count: int, errors: _Collector, key: str) -> None:
+def _check_count(count: int, errors: DetailCollector, key: str) -> None:
     if count > IMAGES_MAX:
         errors.add(key, message=f"must hold at most {IMAGES_MAX} images")
 
 
-def _check_url(url, errors: _Collector, parts: tuple[str | int, ...]) -> bool:
+def _check_url(url, errors: DetailCollector, parts: tuple[str | int, ...]) -> bool:
     """Syntax only: product image URLs are fetched later by the worker, through the safe fetcher."""
     if not isinstance(url, str) or not url:
         errors.add(*parts, message="must be a non-empty string")
@@ -286,7 +273,7 @@ def _resolve_images(entries: list[_Entry | None], files: ParsedBody, prefix: str
     checked: list[_Entry] = []
     for index, entry in enumerate(entries):
         if entry is None:
-            path = _join(prefix, "images", index)
+            path = path_join(prefix, "images", index)
             raise ApiError(
                 ErrorCode.INVALID_IMAGE_INPUT,
                 "Each images[] entry needs a url or a fileKey.",
@@ -300,7 +287,7 @@ def _resolve_images(entries: list[_Entry | None], files: ParsedBody, prefix: str
             images.append(ImageInput(url=value))
             continue
         if value not in normalised:
-            path = _join(prefix, *value_parts)
+            path = path_join(prefix, *value_parts)
             normalised[value] = _normalise_upload(files=files, key=value, path=path)
         images.append(normalised[value])
     return images

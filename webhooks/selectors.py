@@ -6,27 +6,16 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from django.db.models import QuerySet
-
-from accounts.models import Account
 from generations.models import Generation
 from generations.selectors import generation_wire
 from tryon_project.api.datetimes import iso_ms
-from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookTarget
+from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookTarget
 from webhooks.signing import secret_decrypt
-
-
-def webhook_endpoint_get(*, account_id: int) -> WebhookEndpoint | None:
-    return WebhookEndpoint.objects.filter(account_id=account_id).first()
 
 
 def webhook_endpoint_url(*, account_id: int) -> str:
     """The account-level target, or "" when there is none (no endpoint, no URL, or disabled)."""
-    url = (
-        WebhookEndpoint.objects.filter(account_id=account_id, is_enabled=True)
-        .values_list("url", flat=True)
-        .first()
-    )
+    url = WebhookEndpoint.objects.filter(account_id=account_id, is_enabled=True).values_list("url", flat=True).first()
     return url or ""
 
 
@@ -56,14 +45,6 @@ def webhook_event_body(*, delivery: WebhookDelivery, generation: Generation) -> 
         "data": generation_wire(generation=generation),
     }
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def webhook_deliveries_list(*, account: Account) -> QuerySet[WebhookDelivery]:
-    return WebhookDelivery.objects.filter(account=account)
-
-
-def webhook_attempts_list(*, account: Account, delivery_id: str) -> QuerySet[WebhookAttempt]:
-    return WebhookAttempt.objects.filter(account=account, delivery_id=delivery_id)
 
 
 def webhook_deliveries_due(*, now: datetime, limit: int) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from engines.base import Category, EngineError, TryOnRequest
@@ -104,9 +105,7 @@ def generation_process(*, generation_id: str) -> ProcessOutcome:
                     options=engine_options_build(stored=generation.engine_options),
                     # A provider job an earlier attempt submitted is resumed, never submitted (and paid for) twice.
                     resume_job_id=generation.provider_job_id,
-                    on_job_submitted=lambda job_id: generation_provider_job_save(
-                        generation_id=generation.id, attempt=claim.attempt, job_id=job_id
-                    ),
+                    on_job_submitted=_job_recorder(claim=claim),
                 )
             )
         except EngineError as exc:
@@ -132,6 +131,15 @@ def generation_process(*, generation_id: str) -> ProcessOutcome:
             **({"ignored_options": ignored} if (ignored := result.diagnostics.get("ignored_options")) else {}),
         },
     )
+
+
+def _job_recorder(*, claim: Claim) -> Callable[[str], None]:
+    """What the engine calls once it submitted a provider job: the job id is saved under this attempt's fence."""
+
+    def record(job_id: str) -> None:
+        generation_provider_job_save(generation_id=claim.generation.id, attempt=claim.attempt, job_id=job_id)
+
+    return record
 
 
 def _engine_ms(*, timings: dict[str, float]) -> float | None:

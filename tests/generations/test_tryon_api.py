@@ -1,5 +1,6 @@
 import io
 import json
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -24,12 +25,21 @@ def _balance(account) -> int:
     return Account.objects.get(pk=account.pk).credit_balance
 
 
-def test_baseline_shape_accepted_and_charged(api, account, images, uploaded_image_id, fake_engine,
-                                             django_capture_on_commit_callbacks):
+def test_baseline_shape_accepted_and_charged(
+    api, account, images, uploaded_image_id, fake_engine, django_capture_on_commit_callbacks
+):
     base, _ = images
     with django_capture_on_commit_callbacks() as callbacks:
-        response = api.post_json(TRYON, {"product": _product(base), "customer": {"id": uploaded_image_id},
-                                         "customerId": "user-1", "retentionDays": 3, "useWatermark": False})
+        response = api.post_json(
+            TRYON,
+            {
+                "product": _product(base),
+                "customer": {"id": uploaded_image_id},
+                "customerId": "user-1",
+                "retentionDays": 3,
+                "useWatermark": False,
+            },
+        )
     assert response.status_code == 202, response.content
     body = response.json()
     assert set(body) == {"generationId", "status", "productExternalId"}
@@ -45,8 +55,9 @@ def test_baseline_shape_accepted_and_charged(api, account, images, uploaded_imag
     assert len(callbacks) == 1  # the task is sent after commit, once
 
 
-def test_pipeline_completes_and_poll_shows_signed_result(api, account, images, uploaded_image_id, fake_engine,
-                                                         eager, django_capture_on_commit_callbacks):
+def test_pipeline_completes_and_poll_shows_signed_result(
+    api, account, images, uploaded_image_id, fake_engine, eager, django_capture_on_commit_callbacks
+):
     base, _ = images
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post_json(TRYON, {"product": _product(base), "customer": {"id": uploaded_image_id}})
@@ -55,15 +66,28 @@ def test_pipeline_completes_and_poll_shows_signed_result(api, account, images, u
     assert poll.status_code == 200
     body = poll.json()
     assert body["status"] == "COMPLETED"
-    assert set(body) == {"generationId", "status", "productExternalId", "resultImageUrl", "resultImageExpiresAt",
-                         "createdAt", "updatedAt", "completedAt", "durationMs"}
+    assert set(body) == {
+        "generationId",
+        "status",
+        "productExternalId",
+        "resultImageUrl",
+        "resultImageExpiresAt",
+        "createdAt",
+        "updatedAt",
+        "completedAt",
+        "durationMs",
+    }
     assert body["createdAt"].endswith("Z") and len(body["createdAt"]) == 24
     generation = Generation.objects.get(id=generation_id)
-    assert generation.result_key and generation.result_key not in json.dumps(body).split("?")[0][-10:]
+    # The URL names exactly the stored result (signed, local storage: /files/<key>), and no other field leaks the key.
+    assert generation.result_key.startswith("result/")
+    assert urlsplit(body["resultImageUrl"]).path == f"/files/{quote(generation.result_key)}"
+    assert generation.result_key not in json.dumps({k: v for k, v in body.items() if k != "resultImageUrl"})
     # The URL is signed at read time, never stored.
     assert "sig=" in body["resultImageUrl"] or "Signature" in body["resultImageUrl"]
-    assert body["resultImageUrl"] not in json.dumps(list(Generation.objects.values().filter(id=generation_id)),
-                                                    default=str)
+    assert body["resultImageUrl"] not in json.dumps(
+        list(Generation.objects.values().filter(id=generation_id)), default=str
+    )
     url_path = body["resultImageUrl"].split("://", 1)[1].split("/", 1)[1]
     served = api.get("/" + url_path)
     assert served.status_code == 200
@@ -74,8 +98,9 @@ def test_pipeline_completes_and_poll_shows_signed_result(api, account, images, u
     assert CreditLedgerEntry.objects.filter(generation_ref=generation_id).count() == 1
 
 
-def test_terminal_engine_error_fails_and_refunds_once(api, account, images, uploaded_image_id, fake_engine, eager,
-                                                      django_capture_on_commit_callbacks):
+def test_terminal_engine_error_fails_and_refunds_once(
+    api, account, images, uploaded_image_id, fake_engine, eager, django_capture_on_commit_callbacks
+):
     from tests.generations.helpers import terminal
 
     fake_engine.errors = [terminal()]
@@ -91,8 +116,9 @@ def test_terminal_engine_error_fails_and_refunds_once(api, account, images, uplo
     assert kinds == ["refund", "reserve"]
 
 
-def test_retryable_error_retries_then_completes(api, account, images, uploaded_image_id, fake_engine, eager,
-                                                django_capture_on_commit_callbacks):
+def test_retryable_error_retries_then_completes(
+    api, account, images, uploaded_image_id, fake_engine, eager, django_capture_on_commit_callbacks
+):
     from tests.generations.helpers import retryable
 
     fake_engine.errors = [retryable()]
@@ -106,8 +132,9 @@ def test_retryable_error_retries_then_completes(api, account, images, uploaded_i
     assert _balance(account) == 9
 
 
-def test_retryable_errors_exhausted_fail_with_one_refund(api, account, images, uploaded_image_id, fake_engine,
-                                                         eager, django_capture_on_commit_callbacks):
+def test_retryable_errors_exhausted_fail_with_one_refund(
+    api, account, images, uploaded_image_id, fake_engine, eager, django_capture_on_commit_callbacks
+):
     from tests.generations.helpers import retryable
 
     fake_engine.errors = [retryable(), retryable(), retryable(), retryable()]
@@ -124,13 +151,19 @@ def test_retryable_errors_exhausted_fail_with_one_refund(api, account, images, u
 def test_later_shapes_map_to_the_same_request(api, images, uploaded_image_id, shape):
     base, _ = images
     if shape == "v13":
-        body = {"product": {"externalId": "p-13", "title": "Tee",
-                            "images": [{"source": {"url": f"{base}/shirt.jpg"}}]},
-                "customer": {"source": {"id": uploaded_image_id}}, "customerId": "u-13", "useWatermark": "false"}
+        body = {
+            "product": {"externalId": "p-13", "title": "Tee", "images": [{"source": {"url": f"{base}/shirt.jpg"}}]},
+            "customer": {"source": {"id": uploaded_image_id}},
+            "customerId": "u-13",
+            "useWatermark": "false",
+        }
     else:
-        body = {"products": [{"externalId": "p-14", "title": "Tee", "imageUrls": [f"{base}/shirt.jpg"]}],
-                "person": {"image": {"source": {"id": uploaded_image_id}}}, "externalUserId": "u-14",
-                "output": {"watermark": False, "keepForDays": 1}}
+        body = {
+            "products": [{"externalId": "p-14", "title": "Tee", "imageUrls": [f"{base}/shirt.jpg"]}],
+            "person": {"image": {"source": {"id": uploaded_image_id}}},
+            "externalUserId": "u-14",
+            "output": {"watermark": False, "keepForDays": 1},
+        }
     response = api.post_json(TRYON, body)
     assert response.status_code == 202, response.content
     generation = Generation.objects.get(id=response.json()["generationId"])
@@ -143,15 +176,18 @@ def test_later_shapes_map_to_the_same_request(api, images, uploaded_image_id, sh
 @pytest.mark.parametrize(
     ("body", "path"),
     [
-        ({"product": {"externalId": "a"}, "products": [{"externalId": "a"}], "customer": {"id": "img_x"}},
-         "products"),
-        ({"product": {"externalId": "a"}, "customer": {"id": "img_x"}, "person": {"image": {"source": {"id": "x"}}}},
-         "person"),
+        ({"product": {"externalId": "a"}, "products": [{"externalId": "a"}], "customer": {"id": "img_x"}}, "products"),
+        (
+            {"product": {"externalId": "a"}, "customer": {"id": "img_x"}, "person": {"image": {"source": {"id": "x"}}}},
+            "person",
+        ),
         ({"products": [], "customer": {"id": "img_x"}}, "products"),
         ({"products": [{"externalId": "a"}, {"externalId": "b"}], "customer": {"id": "img_x"}}, "products"),
         ({"customer": {"id": "img_x"}}, "product"),
-        ({"product": {"externalId": "a"}, "customer": {"id": "img_x", "url": "https://x.example/a.jpg"}},
-         "customer.id"),
+        (
+            {"product": {"externalId": "a"}, "customer": {"id": "img_x", "url": "https://x.example/a.jpg"}},
+            "customer.id",
+        ),
         ({"product": {"externalId": "a"}, "customer": {"id": "img_x"}, "retentionDays": 5}, "retentionDays"),
         ({"product": {"externalId": "a"}, "customer": {"id": "img_x"}, "useWatermark": "perhaps"}, "useWatermark"),
     ],
@@ -167,12 +203,15 @@ def test_validation_failures_create_nothing(api, account, body, path, django_cap
     assert _balance(account) == 10
 
 
-@pytest.mark.parametrize("body", [
-    {"product": {"externalId": "a"}},
-    {"product": {"externalId": "a"}, "customer": {}},
-    {"product": {"externalId": "a"}, "customer": {"source": {}}},
-    {"products": [{"externalId": "a"}], "person": {"image": {"source": {"id": ""}}}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"product": {"externalId": "a"}},
+        {"product": {"externalId": "a"}, "customer": {}},
+        {"product": {"externalId": "a"}, "customer": {"source": {}}},
+        {"products": [{"externalId": "a"}], "person": {"image": {"source": {"id": ""}}}},
+    ],
+)
 def test_customer_image_required(api, body):
     response = api.post_json(TRYON, body)
     assert response.status_code == 400
@@ -199,8 +238,15 @@ def test_image_not_found_cases(api, account, images, uploaded_image_id):
 
 def test_customer_url_is_fetched_processed_and_retained(api, images):
     base, handler = images
-    response = api.post_json(TRYON, {"product": _product(base), "customer": {"url": f"{base}/person.jpg"},
-                                     "retentionDays": 1, "customerId": "u-url"})
+    response = api.post_json(
+        TRYON,
+        {
+            "product": _product(base),
+            "customer": {"url": f"{base}/person.jpg"},
+            "retentionDays": 1,
+            "customerId": "u-url",
+        },
+    )
     assert response.status_code == 202, response.content
     generation = Generation.objects.get(id=response.json()["generationId"])
     image = generation.customer_image
@@ -223,18 +269,28 @@ def test_customer_url_failures(api, account, images, path):
 
 
 def test_customer_url_blocked_address(api, account):
-    response = api.post_json(TRYON, {"product": {"externalId": "x", "title": "t",
-                                                 "images": [{"url": "https://cdn.example/a.jpg"}]},
-                                     "customer": {"url": "http://169.254.169.254/latest/meta-data"}})
+    response = api.post_json(
+        TRYON,
+        {
+            "product": {"externalId": "x", "title": "t", "images": [{"url": "https://cdn.example/a.jpg"}]},
+            "customer": {"url": "http://169.254.169.254/latest/meta-data"},
+        },
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "CUSTOMER_IMAGE_FETCH_FAILED"
 
 
 def test_multipart_file_keys(api, images):
     base, _ = images
-    data = {"product": {"externalId": "mp-1", "title": "Tee", "images": [{"fileKey": "garment"},
-                                                                        {"url": f"{base}/shirt.jpg"}]},
-            "customer": {"fileKey": "me"}, "customerId": "u-mp"}
+    data = {
+        "product": {
+            "externalId": "mp-1",
+            "title": "Tee",
+            "images": [{"fileKey": "garment"}, {"url": f"{base}/shirt.jpg"}],
+        },
+        "customer": {"fileKey": "me"},
+        "customerId": "u-mp",
+    }
     person, garment = io.BytesIO(jpeg_bytes(width=700, height=900)), io.BytesIO(jpeg_bytes(color=(0, 0, 250)))
     person.name, garment.name = "me.jpg", "g.jpg"
     response = api.post(TRYON, {"data": json.dumps(data), "me": person, "garment": garment})
@@ -245,8 +301,10 @@ def test_multipart_file_keys(api, images):
 
 
 def test_multipart_missing_part(api, account):
-    data = {"product": {"externalId": "mp-2", "title": "Tee", "images": [{"url": "https://cdn.example/a.jpg"}]},
-            "customer": {"fileKey": "nope"}}
+    data = {
+        "product": {"externalId": "mp-2", "title": "Tee", "images": [{"url": "https://cdn.example/a.jpg"}]},
+        "customer": {"fileKey": "nope"},
+    }
     response = api.post(TRYON, {"data": json.dumps(data)})
     assert response.status_code == 400
     assert response.json()["code"] == "MULTIPART_FILE_NOT_FOUND"
@@ -269,8 +327,12 @@ def test_reference_mode_unknown_product(api, account, uploaded_image_id):
 
 def test_reference_mode_existing_product(api, images, uploaded_image_id):
     base, _ = images
-    assert api.post_json("/tryon/v1/products", {"externalId": "cat-1", "title": "Cat tee",
-                                                "images": [{"url": f"{base}/shirt.jpg"}]}).status_code == 201
+    assert (
+        api.post_json(
+            "/tryon/v1/products", {"externalId": "cat-1", "title": "Cat tee", "images": [{"url": f"{base}/shirt.jpg"}]}
+        ).status_code
+        == 201
+    )
     response = api.post_json(TRYON, {"product": {"externalId": "cat-1"}, "customer": {"id": uploaded_image_id}})
     assert response.status_code == 202
     generation = Generation.objects.get(id=response.json()["generationId"])
@@ -281,8 +343,9 @@ def test_reference_mode_existing_product(api, images, uploaded_image_id):
 
 def test_one_shot_product(api, images, uploaded_image_id):
     base, _ = images
-    response = api.post_json(TRYON, {"product": _product(base, external_id=None),
-                                     "customer": {"id": uploaded_image_id}})
+    response = api.post_json(
+        TRYON, {"product": _product(base, external_id=None), "customer": {"id": uploaded_image_id}}
+    )
     assert response.status_code == 202
     external_id = response.json()["productExternalId"]
     assert external_id.startswith("_anon_")
@@ -301,24 +364,31 @@ def test_insufficient_credits_creates_nothing(db, images, django_capture_on_comm
     broke = AccountFactory()
     client = ApiClient(api_key_for(broke))
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post_json(TRYON, {"product": _product(base, external_id="new-one"),
-                                            "customer": {"url": f"{base}/person.jpg"}})
+        response = client.post_json(
+            TRYON, {"product": _product(base, external_id="new-one"), "customer": {"url": f"{base}/person.jpg"}}
+        )
     assert response.status_code == 402
-    assert response.json() == {"code": "INSUFFICIENT_CREDITS", "message": "No credit left on this account.",
-                               "status": 402}
+    assert response.json() == {
+        "code": "INSUFFICIENT_CREDITS",
+        "message": "No credit left on this account.",
+        "status": 402,
+    }
     assert Generation.objects.count() == 0 and CustomerImage.objects.count() == 0 and callbacks == []
     assert client.get("/tryon/v1/products/new-one").status_code == 404
     assert all_storage_keys() == []
     assert not CreditLedgerEntry.objects.filter(account=broke).exists()
 
 
-def test_mock_product_is_instant_and_free(api, account, uploaded_image_id, images,
-                                          django_capture_on_commit_callbacks):
+def test_mock_product_is_instant_and_free(api, account, uploaded_image_id, images, django_capture_on_commit_callbacks):
     base, _ = images
     with django_capture_on_commit_callbacks() as callbacks:
-        response = api.post_json(TRYON, {"product": {"externalId": "m", "title": "mock",
-                                                     "images": [{"url": f"{base}/shirt.jpg"}]},
-                                         "customer": {"id": uploaded_image_id}})
+        response = api.post_json(
+            TRYON,
+            {
+                "product": {"externalId": "m", "title": "mock", "images": [{"url": f"{base}/shirt.jpg"}]},
+                "customer": {"id": uploaded_image_id},
+            },
+        )
     assert response.status_code == 202
     assert response.json()["status"] == "PENDING"
     assert callbacks == []  # nothing enqueued
@@ -332,8 +402,9 @@ def test_generation_not_found_and_forbidden(api, db, images, uploaded_image_id):
     assert api.get("/tryon/v1/generations/gen_nope").json()["code"] == "GENERATION_NOT_FOUND"
     assert api.get("/tryon/v1/generations/gen_nope").status_code == 404
     base, _ = images
-    generation_id = api.post_json(TRYON, {"product": _product(base), "customer": {"id": uploaded_image_id}}
-                                  ).json()["generationId"]
+    generation_id = api.post_json(TRYON, {"product": _product(base), "customer": {"id": uploaded_image_id}}).json()[
+        "generationId"
+    ]
     intruder = ApiClient(api_key_for(AccountFactory()))
     response = intruder.get(f"/tryon/v1/generations/{generation_id}")
     assert response.status_code == 403
@@ -342,9 +413,13 @@ def test_generation_not_found_and_forbidden(api, db, images, uploaded_image_id):
 
 def test_sync_returns_terminal_generation(api, uploaded_image_id, images):
     base, _ = images
-    response = api.post_json("/tryon/v1/try-on/sync", {"product": {"externalId": "m", "title": "mock",
-                                                                   "images": [{"url": f"{base}/shirt.jpg"}]},
-                                                       "customer": {"id": uploaded_image_id}})
+    response = api.post_json(
+        "/tryon/v1/try-on/sync",
+        {
+            "product": {"externalId": "m", "title": "mock", "images": [{"url": f"{base}/shirt.jpg"}]},
+            "customer": {"id": uploaded_image_id},
+        },
+    )
     assert response.status_code == 200
     assert response.json()["status"] == "COMPLETED"
     assert response.json()["resultImageUrl"]
@@ -354,8 +429,9 @@ def test_sync_returns_terminal_generation(api, uploaded_image_id, images):
 def test_sync_times_out_to_202(api, uploaded_image_id, images, settings):
     settings.TRYON_SYNC_WAIT_SECONDS = 1
     base, _ = images
-    response = api.post_json("/tryon/v1/try-on/sync", {"product": _product(base),
-                                                       "customer": {"id": uploaded_image_id}})
+    response = api.post_json(
+        "/tryon/v1/try-on/sync", {"product": _product(base), "customer": {"id": uploaded_image_id}}
+    )
     assert response.status_code == 202
     assert set(response.json()) == {"generationId", "status", "productExternalId"}
 
@@ -367,10 +443,16 @@ def test_sync_errors_have_error_shape(api):
 
 
 def test_every_offending_field_is_reported_at_once(api, account):
-    response = api.post_json(TRYON, {
-        "product": {"externalId": "x", "title": "T", "images": [{"url": "ftp://nope/a.jpg"}], "validForDays": 0},
-        "customer": {"id": "img_x"}, "retentionDays": 5, "useWatermark": "perhaps", "customerId": "",
-    })
+    response = api.post_json(
+        TRYON,
+        {
+            "product": {"externalId": "x", "title": "T", "images": [{"url": "ftp://nope/a.jpg"}], "validForDays": 0},
+            "customer": {"id": "img_x"},
+            "retentionDays": 5,
+            "useWatermark": "perhaps",
+            "customerId": "",
+        },
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "VALIDATION_FAILED"
@@ -380,9 +462,13 @@ def test_every_offending_field_is_reported_at_once(api, account):
 
 
 def test_field_errors_come_before_a_missing_customer_image(api):
-    response = api.post_json(TRYON, {"products": [{"externalId": "x", "title": "T",
-                                                   "images": [{"url": "https://cdn.example/a.jpg"}]}],
-                                     "output": {"keepForDays": 2}})
+    response = api.post_json(
+        TRYON,
+        {
+            "products": [{"externalId": "x", "title": "T", "images": [{"url": "https://cdn.example/a.jpg"}]}],
+            "output": {"keepForDays": 2},
+        },
+    )
     assert response.json()["code"] == "VALIDATION_FAILED"
     assert [d["path"] for d in response.json()["details"]] == ["output.keepForDays"]
     response = api.post_json(TRYON, {"products": [{"externalId": "x"}]})

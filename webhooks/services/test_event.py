@@ -63,6 +63,7 @@ def webhook_test_event_send(*, endpoint: WebhookEndpoint) -> TestEventAttempt:
         **signed_headers(secrets_=secrets_, message_id=message_id, timestamp=int(time.time()), body=body),
     }
     started = time.monotonic()
+    error: str
     try:
         result = url_fetch(
             url=endpoint.url, method="POST", body=body, headers=headers, follow_redirects=False, accept_non_2xx=True
