@@ -27,6 +27,9 @@ from engines.local.body import Body, Limb
 _SHOULDER_OUT, _SHOULDER_UP = 0.05, 0.06
 _WAIST_ABOVE_HIPS = 0.2  # of the torso length
 _EASE = 1.07  # a worn garment stands this much wider than the body under it
+# A top ends around the hips: a flat lay read a little long (a misplaced hem corner, a tail) would otherwise run
+# down over the trousers or skirt, which then look replaced by a dress.
+_TOP_HEM_MAX = 1.2
 _FLAT_TO_WORN = 0.72  # seen from the front, a garment shows about this much of its flat width
 _MAX_STRETCH = 1.4  # the most a garment's worn width may exceed its flat-lay width (a bulky person)
 
@@ -155,7 +158,7 @@ def _hem_bounds(category: Category, body: Body) -> tuple[float, float]:
         return knees, ankles
     if category == Category.OUTERWEAR:
         return 0.8 * hips, ankles
-    return 0.8 * hips, 1.45 * hips
+    return 0.8 * hips, _TOP_HEM_MAX * hips
 
 
 def _shoulder_rise(body: Body, *, side: int) -> float:
