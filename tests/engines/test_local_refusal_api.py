@@ -11,8 +11,12 @@ from PIL import Image
 
 from accounts.models import Account, CreditLedgerEntry
 from engines.local import LocalEngine
-from tests.generations.conftest import images, uploaded_image_id  # noqa: F401 (fixtures)
+from tests.generations import conftest as generation_fixtures
 from tests.generations.helpers import TRYON
+
+# The generations suite's fixtures: a local image server behind the safe fetcher, and an uploaded customer photo.
+images = generation_fixtures.images
+uploaded_image_id = generation_fixtures.uploaded_image_id
 
 
 def _grace_hopper_jpeg() -> bytes:
@@ -38,7 +42,7 @@ def test_an_on_model_product_photo_fails_with_its_code_and_is_refunded(
     uploaded_image_id,
     local_engine,
     eager,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ) -> None:
     base, handler = images
     handler.routes["/on-model.jpg"] = (200, "image/jpeg", _grace_hopper_jpeg())
