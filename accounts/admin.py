@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts.admin_scoping import AccountScopedAdmin, ReadOnlyScopedAdmin, is_operator, request_account
+from accounts.admin_scoping import AccountScopedAdmin, ReadOnlyScopedAdmin, is_operator, presented, request_account
 from accounts.models import Account, AccountMembership, ApiKey, CreditLedgerEntry
 from accounts.services import (
     CreditError,
@@ -55,7 +55,8 @@ def _engine_field(current: str) -> forms.ChoiceField:
 
 class CreditTopupForm(forms.Form):
     amount = forms.IntegerField(
-        min_value=-1_000_000, max_value=1_000_000,
+        min_value=-1_000_000,
+        max_value=1_000_000,
         help_text="Credits to add; a negative number removes credits (never below zero).",
     )
     reason = forms.CharField(max_length=500, help_text="Recorded in the ledger with your user name.")
@@ -88,10 +89,15 @@ class AccountAdmin(AccountScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         if is_operator(request):
             # The balance only moves through the ledger (top-ups, reserves, refunds).
-            return ("credit_balance", "engine_status", "created_at", "updated_at")
+            return (
+                "credit_balance",
+                "engine_status",
+                presented(Account, "created_at"),
+                presented(Account, "updated_at"),
+            )
         return (
-            "name", "is_active", "credit_balance", "rate_limit_per_minute", "engine", "engine_status", "created_at",
-            "updated_at",
+            "name", presented(Account, "is_active"), "credit_balance", "rate_limit_per_minute", "engine",
+            "engine_status", presented(Account, "created_at"), presented(Account, "updated_at"),
         )  # fmt: skip
 
     @admin.display(description="Engine status")
@@ -125,8 +131,10 @@ class AccountAdmin(AccountScopedAdmin):
         data = form.cleaned_data
         if not change:
             created = account_create(
-                name=data["name"], rate_limit_per_minute=data.get("rate_limit_per_minute"),
-                customer_retention_days=data.get("customer_retention_days"), created_by=request.user,
+                name=data["name"],
+                rate_limit_per_minute=data.get("rate_limit_per_minute"),
+                customer_retention_days=data.get("customer_retention_days"),
+                created_by=request.user,
             )
             account_update_settings(account=created, engine=data.get("engine", ""), is_active=data.get("is_active"))
             obj.pk = created.pk
@@ -147,8 +155,12 @@ class AccountAdmin(AccountScopedAdmin):
         form = CreditTopupForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                entry = credits_topup(account=account, amount=form.cleaned_data["amount"],
-                                      reason=form.cleaned_data["reason"], created_by=request.user)
+                entry = credits_topup(
+                    account=account,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    created_by=request.user,
+                )
             except CreditError as exc:
                 form.add_error("amount", str(exc))
             else:
@@ -162,6 +174,14 @@ class AccountAdmin(AccountScopedAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/accounts/account/topup.html", context)
+
+
+_API_KEY_SHOWN = (
+    "account",
+    "name",
+    "prefix",
+    *(presented(ApiKey, name) for name in ("created_at", "last_used_at", "revoked_at")),
+)
 
 
 @admin.register(ApiKey)
@@ -178,13 +198,11 @@ class ApiKeyAdmin(AccountScopedAdmin):
 
     def get_fields(self, request, obj=None):
         if obj:
-            return ("account", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+            return _API_KEY_SHOWN
         return ("account", "name") if is_operator(request) else ("name",)
 
     def get_readonly_fields(self, request, obj=None):
-        if obj:
-            return ("account", "name", "prefix", "created_at", "last_used_at", "revoked_at")
-        return ()
+        return _API_KEY_SHOWN if obj else ()
 
     def save_model(self, request, obj, form, change):
         account = obj.account if is_operator(request) else request_account(request)
@@ -213,13 +231,19 @@ class CreditLedgerAdmin(ReadOnlyScopedAdmin):
     list_select_related = ("account", "created_by")
 
     def get_list_display(self, request):
-        if is_operator(request):
-            return ("created_at", "account", "kind", "amount", "balance_after", "generation_ref", "reason",
-                    "created_by")
-        return self.list_display
+        # Which staff member made a top-up is an operator matter (the base adds the account column).
+        display = super().get_list_display(request)
+        return (*display, "created_by") if is_operator(request) else display
 
     def get_fields(self, request, obj=None):
-        fields = ("kind", "amount", "balance_after", "generation_ref", "reason", "created_at")
+        fields = (
+            "kind",
+            "amount",
+            "balance_after",
+            "generation_ref",
+            "reason",
+            presented(CreditLedgerEntry, "created_at"),
+        )
         # Which staff member made a top-up is an operator matter; merchants see the reason.
         return ("account", *fields, "created_by") if is_operator(request) else fields
 

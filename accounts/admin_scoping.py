@@ -6,6 +6,8 @@ another account's object answers 404 (never a redirect that would confirm it exi
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -27,8 +29,11 @@ def is_operator(request) -> bool:
     return bool(request.user.is_active and request.user.is_superuser)
 
 
-def _presented(model, name):
-    """A list column for a model boolean or time field, drawn by the dashboard's helpers; anything else as is."""
+@functools.cache
+def presented(model, name):
+    """A model boolean or time field drawn by the dashboard's helpers (yes/no words, times with their zone), for
+    list columns and read-only fields; anything else as is. Cached, so the same callable can be named both in
+    ``fields`` and in ``readonly_fields``."""
     if not isinstance(name, str):
         return name
     try:
@@ -82,7 +87,7 @@ class AccountScopedAdmin(admin.ModelAdmin):
     def get_list_display(self, request):
         """Operators see several accounts, so they get an account column; merchants never see one. Model
         booleans and times become neutral words and times with their zone (accounts/admin_display.py)."""
-        display = tuple(_presented(self.model, name) for name in super().get_list_display(request) if name != "account")
+        display = tuple(presented(self.model, name) for name in super().get_list_display(request) if name != "account")
         return ("account", *display) if is_operator(request) and self.account_path == "account" else display
 
     def get_list_filter(self, request):

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from accounts.admin_scoping import AccountScopedAdmin, is_operator, request_account
+from accounts.admin_scoping import AccountScopedAdmin, is_operator, presented, request_account
 from tryon_project.storage import blob_read, blob_signed_url
 from watermark.compositing import WatermarkError, watermark_composite
 from watermark.forms import PreviewForm, WatermarkSettingsForm
@@ -40,8 +40,16 @@ class WatermarkSettingsAdmin(AccountScopedAdmin):
     change_form_template = "admin/watermark/watermarksettings/change_form.html"
     merchant_can_add = True
     merchant_can_change = True
-    list_display = ("__str__", "enabled", "logo_preview", "position", "size_pct", "opacity_pct", "margin_pct",
-                    "updated_at")
+    list_display = (
+        "__str__",
+        "enabled",
+        "logo_preview",
+        "position",
+        "size_pct",
+        "opacity_pct",
+        "margin_pct",
+        "updated_at",
+    )
     list_select_related = ("account",)
 
     class Media:
@@ -53,11 +61,11 @@ class WatermarkSettingsAdmin(AccountScopedAdmin):
         settings_fields = ("enabled", "position", "size_pct", "opacity_pct", "margin_pct")
         logo_fields = ("logo_preview", "logo", "remove_logo") if obj and obj.has_logo else ("logo",)
         owner = ("account",) if is_operator(request) else ()
-        audit = ("updated_at", "updated_by") if obj else ()
+        audit = (presented(WatermarkSettings, "updated_at"), "updated_by") if obj else ()
         return (*owner, *logo_fields, *settings_fields, *audit)
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["logo_preview", "updated_at", "updated_by"]
+        readonly = ["logo_preview", presented(WatermarkSettings, "updated_at"), "updated_by"]
         if obj:
             readonly.append("account")
         return readonly
@@ -90,8 +98,11 @@ class WatermarkSettingsAdmin(AccountScopedAdmin):
     def logo_preview(self, obj: WatermarkSettings) -> str:
         if not obj.has_logo:
             return "—"
-        return format_html('<img src="{}" alt="current logo" class="watermark-logo" style="{}">',
-                           blob_signed_url(key=obj.logo_key).url, _CHECKERBOARD)
+        return format_html(
+            '<img src="{}" alt="current logo" class="watermark-logo" style="{}">',
+            blob_signed_url(key=obj.logo_key).url,
+            _CHECKERBOARD,
+        )
 
     # --- writes go through the service ------------------------------------------------------------------------
     def save_model(self, request, obj, form, change):
@@ -132,8 +143,11 @@ class WatermarkSettingsAdmin(AccountScopedAdmin):
             raise PermissionDenied
         form = PreviewForm(request.POST, request.FILES)
         if not form.is_valid():
-            messages = [f"{form.fields[name].label or name}: {error}" if name in form.fields else str(error)
-                        for name, errors in form.errors.items() for error in errors]
+            messages = [
+                f"{form.fields[name].label or name}: {error}" if name in form.fields else str(error)
+                for name, errors in form.errors.items()
+                for error in errors
+            ]
             return JsonResponse({"errors": messages}, status=400)
         sample = _sample_result()
         logo = self._preview_logo(form=form, obj=obj)
@@ -141,9 +155,14 @@ class WatermarkSettingsAdmin(AccountScopedAdmin):
         image = sample
         if logo is not None and data["enabled"] and data["opacity_pct"] > 0:
             try:
-                image = watermark_composite(image=sample, logo=logo, position=data["position"],
-                                            size_pct=data["size_pct"], opacity_pct=data["opacity_pct"],
-                                            margin_pct=data["margin_pct"])
+                image = watermark_composite(
+                    image=sample,
+                    logo=logo,
+                    position=data["position"],
+                    size_pct=data["size_pct"],
+                    opacity_pct=data["opacity_pct"],
+                    margin_pct=data["margin_pct"],
+                )
             except WatermarkError as exc:
                 return JsonResponse({"errors": [str(exc)]}, status=400)
         response = HttpResponse(image, content_type="image/jpeg")

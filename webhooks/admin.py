@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from accounts.admin_scoping import AccountScopedAdmin, is_operator, request_account
+from accounts.admin_scoping import AccountScopedAdmin, is_operator, presented, request_account
 from tryon_project.http_fetch import FetchError, url_validate
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookTarget
 from webhooks.selectors import webhook_endpoint_url
@@ -79,7 +79,11 @@ class WebhookEndpointAdmin(AccountScopedAdmin):
         return ("account", "url", "is_enabled") if is_operator(request) and obj is None else ("url", "is_enabled")
 
     def get_readonly_fields(self, request, obj=None):
-        return ("secret_rotated_at", "created_at", "updated_at") if obj else ()
+        return (
+            tuple(presented(WebhookEndpoint, name) for name in ("secret_rotated_at", "created_at", "updated_at"))
+            if obj
+            else ()
+        )
 
     def get_list_display(self, request):
         display = super().get_list_display(request)
@@ -141,7 +145,14 @@ class WebhookEndpointAdmin(AccountScopedAdmin):
 
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
-    fields = ("number", "started_at", "status_code", "latency_ms", "error", "succeeded")
+    fields = (
+        "number",
+        presented(WebhookAttempt, "started_at"),
+        "status_code",
+        "latency_ms",
+        "error",
+        presented(WebhookAttempt, "succeeded"),
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -186,11 +197,11 @@ class WebhookDeliveryAdmin(AccountScopedAdmin):
         "target_url",
         "status",
         "attempts",
-        "next_attempt_at",
+        presented(WebhookDelivery, "next_attempt_at"),
         "last_status_code",
         "last_error",
-        "delivered_at",
-        "created_at",
+        presented(WebhookDelivery, "delivered_at"),
+        presented(WebhookDelivery, "created_at"),
     )
     readonly_fields = fields
     inlines = (WebhookAttemptInline,)

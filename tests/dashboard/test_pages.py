@@ -82,8 +82,10 @@ def test_overview_numbers(db):
 
     shop = make_shop("gamma", credits=3)  # one completed (2.4 s) and one failed generation, today
     now = timezone.now()
-    extra = [completed_generation(account=shop.account, person=jpeg_bytes(), result=jpeg_bytes(), duration_ms=ms)
-             for ms in (1200, 3600)]
+    extra = [
+        completed_generation(account=shop.account, person=jpeg_bytes(), result=jpeg_bytes(), duration_ms=ms)
+        for ms in (1200, 3600)
+    ]
     old = completed_generation(account=shop.account, person=jpeg_bytes(), result=jpeg_bytes(), duration_ms=99000)
     Generation.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=8))
     Generation.objects.filter(pk=extra[1].pk).update(created_at=now - timedelta(days=2))
@@ -133,23 +135,31 @@ def test_staff_sets_engine_and_rate_limit_and_adds_accounts(alpha, operator):
     url = f"{D}/accounts/account/{alpha.account.pk}/change/"
     form = operator.get(url).content.decode()
     assert '<option value="mock">mock</option>' in form and "topup-link" in form
-    response = operator.post(url, {"name": "alpha", "is_active": "on", "rate_limit_per_minute": 7,
-                                   "customer_retention_days": 1, "engine": "mock"})
+    response = operator.post(
+        url,
+        {
+            "name": "alpha",
+            "is_active": "on",
+            "rate_limit_per_minute": 7,
+            "customer_retention_days": 1,
+            "engine": "mock",
+        },
+    )
     assert response.status_code == 302, response.content
     account = Account.objects.get(pk=alpha.account.pk)
     assert (account.engine, account.rate_limit_per_minute, account.customer_retention_days) == ("mock", 7, 1)
     assert account.credit_balance == 15
-    response = operator.post(f"{D}/accounts/account/add/", {"name": "delta", "is_active": "on",
-                                                             "rate_limit_per_minute": 50,
-                                                             "customer_retention_days": 3, "engine": ""})
+    response = operator.post(
+        f"{D}/accounts/account/add/",
+        {"name": "delta", "is_active": "on", "rate_limit_per_minute": 50, "customer_retention_days": 3, "engine": ""},
+    )
     assert response.status_code == 302, response.content
     delta = Account.objects.get(name="delta")
     assert (delta.rate_limit_per_minute, delta.customer_retention_days, delta.engine) == (50, 3, "")
 
 
 def _settings_form(**overrides) -> dict:
-    return {"enabled": "on", "position": "top-left", "size_pct": 25, "opacity_pct": 100, "margin_pct": 5,
-            **overrides}
+    return {"enabled": "on", "position": "top-left", "size_pct": 25, "opacity_pct": 100, "margin_pct": 5, **overrides}
 
 
 def _png(data: bytes, name: str = "logo.png") -> SimpleUploadedFile:
@@ -225,9 +235,30 @@ def test_preview_refusals(alpha):
 
 def test_stored_results_carry_the_logo_the_form_saved(alpha):
     # What the dashboard saved is what the worker draws.
-    watermark_settings_update(account=alpha.account, logo=opaque_logo(color=MAGENTA), position="top-left",
-                              size_pct=50, opacity_pct=100, margin_pct=0)
+    watermark_settings_update(
+        account=alpha.account,
+        logo=opaque_logo(color=MAGENTA),
+        position="top-left",
+        size_pct=50,
+        opacity_pct=100,
+        margin_pct=0,
+    )
     from watermark.services import watermark_apply_for_account
 
     out = watermark_apply_for_account(account=alpha.account, image=solid(size=(400, 300)))
     assert close(pixel(out, (50, 25)), MAGENTA, tolerance=1)
+
+
+def test_times_name_their_zone_and_booleans_are_words(alpha, operator):
+    alice = alpha.login()
+    key_page = alice.get(f"{D}/accounts/apikey/{alpha.api_key.pk}/change/").content.decode()
+    assert " UTC</div>" in key_page  # created: "2 Dec 2026, 14:05 UTC"
+    ledger = alice.get(f"{D}/accounts/creditledgerentry/").content.decode()
+    assert " UTC</td>" in ledger or " UTC</a></th>" in ledger
+    accounts = operator.get(f"{D}/accounts/account/").content.decode()
+    # A boolean column is a neutral word, never the admin's red cross or green tick.
+    assert '<span class="dash-badge dash-badge-neutral">Yes</span>' in accounts
+    assert "icon-no.svg" not in accounts and "icon-yes.svg" not in accounts
+    # Merchant wording: the list is titled by what it holds.
+    assert "<h1>Generations</h1>" in alice.get(f"{D}/generations/generation/").content.decode()
+    assert "Recent actions" not in alice.get(f"{D}/").content.decode()
