@@ -1,10 +1,60 @@
-"""Small value parsers shared by request parsers; each raises VALIDATION_FAILED with the field's path."""
+"""Small value parsers shared by request parsers, each raising VALIDATION_FAILED with the field's path, and the one
+collector that gathers their details into a single answer."""
 
 from __future__ import annotations
 
-from tryon_project.api.errors import ErrorDetail, validation_error
+from collections.abc import Callable
+from typing import TypeVar
+
+from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
+
+T = TypeVar("T")
 
 RETENTION_CHOICES = (1, 3, 7)
+
+
+# A field's 1.0-1.3 name and its 1.4 name. Sending both is refused where the body is JSON (request_parser); which
+# one was sent decides the path an error reports.
+CUSTOMER_ID_NAMES = ("customerId", "externalUserId")
+RETENTION_NAMES = ("retentionDays", "keepForDays")
+
+
+def alias_key(*, data, names: tuple[str, str]) -> str:
+    """The name under which the client sent an aliased field: the older one when present, else the 1.4 one."""
+    return names[0] if names[0] in data else names[1]
+
+
+def path_join(prefix: str, *parts: str | int) -> str:
+    """A `details` path as the client sent the field: dotted keys, list indexes as numbers."""
+    return ".".join(str(part) for part in (prefix, *parts) if part != "")
+
+
+class DetailCollector:
+    """Gathers VALIDATION_FAILED details from independent checks, so one answer lists every offending field. The
+    `prefix` is where the checked object sits in the body ("" for the body itself, "products.0" for an item)."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.details: list[ErrorDetail] = []
+
+    def add(self, *parts: str | int, message: str) -> None:
+        self.details.append(ErrorDetail(path=path_join(self.prefix, *parts), message=message))
+
+    def collect(self, parse: Callable[..., T], /, *args, **kwargs) -> T | None:
+        """`parse(...)`'s value, or None with its VALIDATION_FAILED details kept; other errors propagate."""
+        try:
+            return parse(*args, **kwargs)
+        except ApiError as exc:
+            if exc.code is not ErrorCode.VALIDATION_FAILED:
+                raise
+            self.details.extend(exc.details)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.details:
+            raise validation_error(self.details)
+
+
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
