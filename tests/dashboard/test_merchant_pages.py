@@ -267,3 +267,16 @@ def test_product_page_shows_the_api_stats_images_lifetime_and_recent_generations
     assert "kept until deleted" in html and "never" in html
     # No add form: products come from the API.
     assert alpha.login().get("/dashboard/products/product/add/").status_code == 403
+
+
+def test_writes_need_the_csrf_token(alpha):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    assert client.login(username=alpha.username, password=alpha.password)
+    before = Generation.objects.count()
+    assert client.post(f"{D}/try-on/", {"recent_photo": alpha.upload.pk, "product": "alpha-tee"}).status_code == 403
+    erase = client.post(f"{D}/customers/erase/", {"id": "alpha-shopper", "confirm": "yes"})
+    assert erase.status_code == 403
+    assert Generation.objects.count() == before and CustomerImage.objects.filter(pk=alpha.upload.pk).exists()
+    assert client.get("/dashboard/try-on/")["Location"] == f"{D}/try-on/"
