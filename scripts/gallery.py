@@ -73,8 +73,7 @@ def refusal(size: tuple[int, int], error: EngineError) -> np.ndarray:
     card = np.full((height, width, 3), 236, np.uint8)
     lines = [str(error.code), *re.findall(r".{1,34}(?:\s|$)", error.message)]
     for i, line in enumerate(lines):
-        cv2.putText(card, line.strip(), (12, 40 + 26 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (60, 60, 60), 1,
-                    cv2.LINE_AA)
+        cv2.putText(card, line.strip(), (12, 40 + 26 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (60, 60, 60), 1, cv2.LINE_AA)
     return card
 
 
@@ -91,8 +90,9 @@ def main() -> None:
         for person_name, person in people().items():
             before = panel(person)
             try:
-                result = engine.run(TryOnRequest(person_image=encode(person), garment_images=(product,),
-                                                 category=category))
+                result = engine.run(
+                    TryOnRequest(person_image=encode(person), garment_images=(product,), category=category)
+                )
                 after = panel(np.asarray(Image.open(io.BytesIO(result.image)).convert("RGB")))
             except EngineError as error:
                 after = refusal((before.shape[1], before.shape[0]), error)
@@ -104,18 +104,20 @@ def main() -> None:
         rows.append(f"| {garment_name} | " + " | ".join(cells) + " |")
     sheet = np.hstack([panel(g.image) for g in garments().values()])
     (GALLERY / "garments.jpg").write_bytes(encode(sheet, quality=JPEG_QUALITY))
-    table = "\n".join([
-        START,
-        "![The synthetic garments: t-shirt, long-sleeve top, trousers, dress](gallery/garments.jpg)",
-        "",
-        "| garment | astronaut (scikit-image) | Grace Hopper (matplotlib) | synthetic mannequin |",
-        "|---|---|---|---|",
-        *rows,
-        END,
-    ])
+    table = "\n".join(
+        [
+            START,
+            "![The synthetic garments: t-shirt, long-sleeve top, trousers, dress](gallery/garments.jpg)",
+            "",
+            "| garment | astronaut (scikit-image) | Grace Hopper (matplotlib) | synthetic mannequin |",
+            "|---|---|---|---|",
+            *rows,
+            END,
+        ]
+    )
     text = DOC.read_text() if DOC.exists() else "# Try-on engines\n\n## local\n\n"
     if START in text and END in text:
-        text = text[: text.index(START)] + table + text[text.index(END) + len(END):]
+        text = text[: text.index(START)] + table + text[text.index(END) + len(END) :]
     else:
         text = text.rstrip("\n") + "\n\n" + table + "\n"
     DOC.write_text(text)

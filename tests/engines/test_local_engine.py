@@ -30,8 +30,9 @@ from tests.engines.conftest import decode, encode, mannequin_engine
 SHOULDER_WIDTH = 180  # the mannequin's, joint to joint
 
 
-def takes_colour(image: np.ndarray, region: np.ndarray, colour: tuple[int, int, int], *, tolerance: float = 70.0
-                 ) -> float:
+def takes_colour(
+    image: np.ndarray, region: np.ndarray, colour: tuple[int, int, int], *, tolerance: float = 70.0
+) -> float:
     """Share of the region's pixels within `tolerance` (RGB distance) of the colour."""
     distance = np.linalg.norm(image[region].astype(np.float32) - np.array(colour, np.float32), axis=1)
     return float((distance <= tolerance).mean())
@@ -57,8 +58,10 @@ GARMENTS = {
 
 @pytest.fixture(scope="module")
 def renders(mannequin: Mannequin, mannequin_local: LocalEngine) -> dict[str, np.ndarray]:
-    return {name: mannequin_local.render(person=mannequin.image, garment=g.image, category=g.category).image
-            for name, g in GARMENTS.items()}
+    return {
+        name: mannequin_local.render(person=mannequin.image, garment=g.image, category=g.category).image
+        for name, g in GARMENTS.items()
+    }
 
 
 @pytest.mark.parametrize("name", list(GARMENTS))
@@ -73,15 +76,17 @@ def test_face_is_bit_identical(renders: dict[str, np.ndarray], mannequin: Manneq
 
 
 @pytest.mark.parametrize("name", ["t-shirt", "long-sleeve", "trousers"])
-def test_nothing_changes_outside_the_dilated_body_mask(renders: dict[str, np.ndarray], mannequin: Mannequin,
-                                                      name: str) -> None:
+def test_nothing_changes_outside_the_dilated_body_mask(
+    renders: dict[str, np.ndarray], mannequin: Mannequin, name: str
+) -> None:
     outside = outside_dilated_body(mannequin)
     assert np.array_equal(renders[name][outside], mannequin.image[outside])
     assert not np.array_equal(renders[name], mannequin.image)
 
 
-def test_a_dress_also_spans_the_gap_between_the_legs_and_nothing_beyond(renders: dict[str, np.ndarray],
-                                                                       mannequin: Mannequin) -> None:
+def test_a_dress_also_spans_the_gap_between_the_legs_and_nothing_beyond(
+    renders: dict[str, np.ndarray], mannequin: Mannequin
+) -> None:
     image = renders["dress"]
     legs = mannequin.regions["legs"]
     ys, xs = np.nonzero(legs)
@@ -107,8 +112,9 @@ def test_the_legs_take_the_trousers_colour(renders: dict[str, np.ndarray], manne
     assert np.array_equal(renders["trousers"][chest], mannequin.image[chest])
 
 
-def test_long_sleeves_cover_the_forearms_and_short_ones_do_not(renders: dict[str, np.ndarray],
-                                                              mannequin: Mannequin) -> None:
+def test_long_sleeves_cover_the_forearms_and_short_ones_do_not(
+    renders: dict[str, np.ndarray], mannequin: Mannequin
+) -> None:
     forearms = mannequin.regions["arms"].copy()
     forearms[:420] = False  # below the elbows, above the hands
     forearms[480:] = False
@@ -118,8 +124,11 @@ def test_long_sleeves_cover_the_forearms_and_short_ones_do_not(renders: dict[str
 
 def test_a_forearm_across_the_body_stays_in_front_of_the_shirt() -> None:
     person = synthetic_mannequin(forearm_across=True)
-    image = mannequin_engine(person).render(person=person.image, garment=GARMENTS["t-shirt"].image,
-                                            category=Category.TOPS).image
+    image = (
+        mannequin_engine(person)
+        .render(person=person.image, garment=GARMENTS["t-shirt"].image, category=Category.TOPS)
+        .image
+    )
     forearm_over_torso = person.regions["arms"] & person.regions["torso"]
     forearm_over_torso[:390] = False  # the shoulders' overlap with the torso is the sleeves' to cover
     assert forearm_over_torso.sum() > 1500
@@ -140,9 +149,11 @@ def test_a_collar_reaching_the_face_never_covers_it(mannequin: Mannequin, manneq
 
 
 def test_run_returns_a_jpeg_of_the_person_size(mannequin: Mannequin, mannequin_local: LocalEngine) -> None:
-    request = TryOnRequest(person_image=encode(mannequin.image, image_format="JPEG"),
-                           garment_images=(encode(GARMENTS["t-shirt"].image, image_format="JPEG"),),
-                           title="Basic T-shirt")
+    request = TryOnRequest(
+        person_image=encode(mannequin.image, image_format="JPEG"),
+        garment_images=(encode(GARMENTS["t-shirt"].image, image_format="JPEG"),),
+        title="Basic T-shirt",
+    )
     result = mannequin_local.run(request)
     assert result.content_type == "image/jpeg"
     assert result.image[:3] == b"\xff\xd8\xff"
@@ -154,8 +165,12 @@ def test_run_returns_a_jpeg_of_the_person_size(mannequin: Mannequin, mannequin_l
 
 
 def test_output_size_option(mannequin: Mannequin, mannequin_local: LocalEngine) -> None:
-    request = TryOnRequest(person_image=encode(mannequin.image), garment_images=(encode(GARMENTS["dress"].image),),
-                           category=Category.DRESSES, options=EngineOptions(output_size=(400, 300)))
+    request = TryOnRequest(
+        person_image=encode(mannequin.image),
+        garment_images=(encode(GARMENTS["dress"].image),),
+        category=Category.DRESSES,
+        options=EngineOptions(output_size=(400, 300)),
+    )
     assert decode(mannequin_local.run(request).image).shape == (300, 400, 3)
 
 
@@ -188,8 +203,11 @@ class _Nobody:
     ids=["garbage-person", "truncated-person", "no-garment", "garbage-garment", "blank-garment", "eyewear", "shoes"],
 )
 def test_error_mapping(mannequin: Mannequin, mannequin_local: LocalEngine, request_kwargs: dict, code: str) -> None:
-    fields = {"person_image": encode(mannequin.image), "garment_images": (encode(GARMENTS["t-shirt"].image),),
-              **request_kwargs}
+    fields = {
+        "person_image": encode(mannequin.image),
+        "garment_images": (encode(GARMENTS["t-shirt"].image),),
+        **request_kwargs,
+    }
     with pytest.raises(EngineError) as caught:
         mannequin_local.run(TryOnRequest(**fields))
     assert caught.value.code == code
@@ -208,8 +226,15 @@ def test_trousers_need_visible_hips(mannequin: Mannequin) -> None:
         x, y, _ = keypoints[name]
         keypoints[name] = (x, y, 0.1)  # guessed outside a half-length portrait
     engine = mannequin_engine(
-        Mannequin(image=mannequin.image, mask=mannequin.mask, keypoints=keypoints, face=mannequin.face,
-                  torso=mannequin.torso, legs=mannequin.legs, regions=mannequin.regions)
+        Mannequin(
+            image=mannequin.image,
+            mask=mannequin.mask,
+            keypoints=keypoints,
+            face=mannequin.face,
+            torso=mannequin.torso,
+            legs=mannequin.legs,
+            regions=mannequin.regions,
+        )
     )
     with pytest.raises(EngineError) as caught:
         engine.render(person=mannequin.image, garment=GARMENTS["trousers"].image, category=Category.BOTTOMS)
@@ -222,25 +247,36 @@ def test_trousers_need_visible_hips(mannequin: Mannequin) -> None:
 def test_hidden_shoulders_are_person_not_detected(mannequin: Mannequin) -> None:
     keypoints = {**mannequin.keypoints, "left_shoulder": (474.0, 236.0, 0.2)}
     engine = mannequin_engine(
-        Mannequin(image=mannequin.image, mask=mannequin.mask, keypoints=keypoints, face=mannequin.face,
-                  torso=mannequin.torso, legs=mannequin.legs)
+        Mannequin(
+            image=mannequin.image,
+            mask=mannequin.mask,
+            keypoints=keypoints,
+            face=mannequin.face,
+            torso=mannequin.torso,
+            legs=mannequin.legs,
+        )
     )
     with pytest.raises(EngineError) as caught:
         engine.render(person=mannequin.image, garment=GARMENTS["t-shirt"].image, category=Category.TOPS)
     assert caught.value.code == EngineErrorCode.PERSON_NOT_DETECTED
 
 
-def test_rendering_is_deterministic(mannequin: Mannequin, mannequin_local: LocalEngine,
-                                    renders: dict[str, np.ndarray]) -> None:
+def test_rendering_is_deterministic(
+    mannequin: Mannequin, mannequin_local: LocalEngine, renders: dict[str, np.ndarray]
+) -> None:
     again = mannequin_local.render(person=mannequin.image, garment=GARMENTS["t-shirt"].image, category=Category.TOPS)
     assert np.array_equal(again.image, renders["t-shirt"])
 
 
-def test_a_later_product_image_is_used_when_the_first_is_unusable(mannequin: Mannequin,
-                                                                   mannequin_local: LocalEngine) -> None:
+def test_a_later_product_image_is_used_when_the_first_is_unusable(
+    mannequin: Mannequin, mannequin_local: LocalEngine
+) -> None:
     blank = encode(np.full((400, 300, 3), 250, np.uint8))
-    request = TryOnRequest(person_image=encode(mannequin.image), category=Category.TOPS,
-                           garment_images=(blank, b"garbage", encode(GARMENTS["t-shirt"].image)))
+    request = TryOnRequest(
+        person_image=encode(mannequin.image),
+        category=Category.TOPS,
+        garment_images=(blank, b"garbage", encode(GARMENTS["t-shirt"].image)),
+    )
     image = decode(mannequin_local.run(request).image)
     assert takes_colour(image, mannequin.torso, GARMENTS["t-shirt"].colour) >= 0.8
     with pytest.raises(EngineError) as caught:

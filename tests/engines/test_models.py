@@ -22,10 +22,20 @@ def grace_hopper() -> np.ndarray:
 
 # Measured once with MediaPipe Pose 0.10.21 (model_complexity=1); a model change that moves a landmark by more
 # than the tolerance (2.5 % of the image for the face, 4 % for the shoulders) fails here.
-ASTRONAUT = {"nose": (223, 128), "left_eye": (249, 112), "right_eye": (205, 103), "left_shoulder": (306, 257),
-             "right_shoulder": (113, 240)}
-GRACE_HOPPER = {"nose": (270, 225), "left_eye": (305, 190), "right_eye": (230, 195), "left_shoulder": (456, 428),
-                "right_shoulder": (96, 423)}
+ASTRONAUT = {
+    "nose": (223, 128),
+    "left_eye": (249, 112),
+    "right_eye": (205, 103),
+    "left_shoulder": (306, 257),
+    "right_shoulder": (113, 240),
+}
+GRACE_HOPPER = {
+    "nose": (270, 225),
+    "left_eye": (305, 190),
+    "right_eye": (230, 195),
+    "left_shoulder": (456, 428),
+    "right_shoulder": (96, 423),
+}
 
 
 @pytest.fixture
@@ -55,10 +65,14 @@ def within(found: tuple[float, float], expected: tuple[int, int], tolerance: flo
     return abs(found[0] - expected[0]) <= tolerance and abs(found[1] - expected[1]) <= tolerance
 
 
-@pytest.mark.parametrize(("image", "expected"), [(data.astronaut(), ASTRONAUT), (grace_hopper(), GRACE_HOPPER)],
-                         ids=["astronaut", "grace-hopper"])
-def test_landmarks_on_real_photos(offline_model: MediapipePoseEstimator, image: np.ndarray,
-                                  expected: dict[str, tuple[int, int]]) -> None:
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [(data.astronaut(), ASTRONAUT), (grace_hopper(), GRACE_HOPPER)],
+    ids=["astronaut", "grace-hopper"],
+)
+def test_landmarks_on_real_photos(
+    offline_model: MediapipePoseEstimator, image: np.ndarray, expected: dict[str, tuple[int, int]]
+) -> None:
     pose = offline_model.estimate(image=image)
     assert pose is not None
     assert pose.mask.shape == image.shape[:2]
@@ -100,9 +114,13 @@ def test_face_is_bit_identical_on_a_real_photo(offline_model: MediapipePoseEstim
 def test_engine_end_to_end_offline(offline_model: MediapipePoseEstimator) -> None:
     garment = synthetic_tshirt()
     person_bytes = encode(data.astronaut(), image_format="JPEG")
-    result = LocalEngine().run(TryOnRequest(person_image=person_bytes,
-                                            garment_images=(encode(garment.image, image_format="JPEG"),),
-                                            title="T-shirt col rond"))
+    result = LocalEngine().run(
+        TryOnRequest(
+            person_image=person_bytes,
+            garment_images=(encode(garment.image, image_format="JPEG"),),
+            title="T-shirt col rond",
+        )
+    )
     person, image = decode(person_bytes), decode(result.image)
     assert image.shape == person.shape
     # The face came through untouched, up to the output JPEG's own rounding.
@@ -118,8 +136,13 @@ def test_engine_reports_nobody(offline_model: MediapipePoseEstimator) -> None:
     landscape[:200] = (120, 170, 230)
     landscape[200:] = (90, 140, 60)
     with pytest.raises(EngineError) as caught:
-        LocalEngine().run(TryOnRequest(person_image=encode(landscape),
-                                       garment_images=(encode(synthetic_tshirt().image),), category=Category.TOPS))
+        LocalEngine().run(
+            TryOnRequest(
+                person_image=encode(landscape),
+                garment_images=(encode(synthetic_tshirt().image),),
+                category=Category.TOPS,
+            )
+        )
     assert caught.value.code == EngineErrorCode.PERSON_NOT_DETECTED
     assert caught.value.retryable is False
 
@@ -128,8 +151,13 @@ def test_half_length_portrait_cannot_wear_trousers(offline_model: MediapipePoseE
     from engines.local.synthetic import synthetic_trousers
 
     with pytest.raises(EngineError) as caught:
-        LocalEngine().run(TryOnRequest(person_image=encode(grace_hopper()),
-                                       garment_images=(encode(synthetic_trousers().image),), title="Pantalon"))
+        LocalEngine().run(
+            TryOnRequest(
+                person_image=encode(grace_hopper()),
+                garment_images=(encode(synthetic_trousers().image),),
+                title="Pantalon",
+            )
+        )
     assert caught.value.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
 
 
@@ -142,8 +170,9 @@ def test_concurrent_calls_share_one_model_safely(offline_model: MediapipePoseEst
     engine = LocalEngine()
     alone = [engine.render(person=p, garment=garment, category=Category.TOPS).image for p in people[:2]]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        together = list(pool.map(lambda p: engine.render(person=p, garment=garment, category=Category.TOPS).image,
-                                 people))
+        together = list(
+            pool.map(lambda p: engine.render(person=p, garment=garment, category=Category.TOPS).image, people)
+        )
     for i, image in enumerate(together):
         assert np.array_equal(image, alone[i % 2])
 
@@ -152,8 +181,11 @@ def test_concurrent_calls_share_one_model_safely(offline_model: MediapipePoseEst
 def test_an_on_model_product_photo_is_refused(offline_model: MediapipePoseEstimator, product: np.ndarray) -> None:
     """A product photo that shows a person wearing the garment never reaches the shopper: no result at all, so
     none of its model's face or skin can be pasted onto them."""
-    request = TryOnRequest(person_image=encode(data.astronaut(), image_format="JPEG"),
-                           garment_images=(encode(product, image_format="JPEG"),), category=Category.TOPS)
+    request = TryOnRequest(
+        person_image=encode(data.astronaut(), image_format="JPEG"),
+        garment_images=(encode(product, image_format="JPEG"),),
+        category=Category.TOPS,
+    )
     with pytest.raises(EngineError) as caught:
         LocalEngine().run(request)
     assert caught.value.code == EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED
