@@ -13,7 +13,14 @@ from generations.engine_options import engine_options_parse
 from generations.inputs import CustomerImageKind, CustomerImageRef, TryOnInput
 from products.inputs import product_input_parse
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
-from tryon_project.api.fields import parse_bool, parse_customer_id, parse_retention_days
+from tryon_project.api.fields import (
+    CUSTOMER_ID_NAMES,
+    DetailCollector,
+    alias_key,
+    parse_bool,
+    parse_customer_id,
+    parse_retention_days,
+)
 from tryon_project.api.multipart import ParsedBody
 
 # Pairs that belong to different generations of the request shape: sending both is ambiguous.
@@ -22,23 +29,6 @@ _MIXED = (
     ("customer", "person"),
     ("customerId", "externalUserId"),
 )
-
-
-class _Details:
-    """Collects VALIDATION_FAILED details from independent parts, so one answer lists every offending field."""
-
-    def __init__(self) -> None:
-        self.details: list[ErrorDetail] = []
-
-    def collect(self, parse, *args, **kwargs):
-        """`parse(...)`'s value, or None with its VALIDATION_FAILED details kept; other errors propagate."""
-        try:
-            return parse(*args, **kwargs)
-        except ApiError as exc:
-            if exc.code is not ErrorCode.VALIDATION_FAILED:
-                raise
-            self.details.extend(exc.details)
-            return None
 
 
 def tryon_input_parse(*, data: dict, body: ParsedBody) -> TryOnInput:
@@ -65,8 +55,8 @@ def tryon_input_parse(*, data: dict, body: ParsedBody) -> TryOnInput:
             [ErrorDetail(path="output.watermark", message="send useWatermark or output.watermark, not both")]
         )
 
-    collected = _Details()
-    customer_key = "customerId" if "customerId" in data else "externalUserId"
+    collected = DetailCollector()
+    customer_key = alias_key(data=data, names=CUSTOMER_ID_NAMES)
     customer_id = collected.collect(parse_customer_id, value=data.get(customer_key), path=customer_key)
     if "keepForDays" in output:
         retention = collected.collect(parse_retention_days, value=output.get("keepForDays"), path="output.keepForDays")
@@ -100,8 +90,7 @@ def tryon_input_parse(*, data: dict, body: ParsedBody) -> TryOnInput:
             # A refused image or a missing file part: field errors, if any, are the first answer.
             if not collected.details:
                 raise
-    if collected.details:
-        raise validation_error(collected.details)
+    collected.raise_if_any()
     if missing_customer is not None:
         raise missing_customer
     if customer_image.kind is CustomerImageKind.FILE:
