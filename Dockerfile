@@ -23,5 +23,6 @@ USER tryon
 ENV PATH=/srv/tryon/.venv/bin:$PATH
 
 EXPOSE 8000
+# The application writes one access-log line per request itself; Django has no lifespan handler to probe.
 CMD ["uvicorn", "tryon_project.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", \
-     "--no-access-log", "--proxy-headers"]
+     "--no-access-log", "--lifespan", "off", "--proxy-headers"]
