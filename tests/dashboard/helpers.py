@@ -43,17 +43,33 @@ class Shop:
         return client
 
 
-def completed_generation(*, account: Account, person: bytes, result: bytes, upload: CustomerImage | None = None,
-                         external_id: str = "tee", duration_ms: int = 2400, **extra) -> Generation:
+def completed_generation(
+    *,
+    account: Account,
+    person: bytes,
+    result: bytes,
+    upload: CustomerImage | None = None,
+    external_id: str = "tee",
+    duration_ms: int = 2400,
+    **extra,
+) -> Generation:
     """A finished generation with both images in storage, as the worker leaves it."""
     now = timezone.now()
     return Generation.objects.create(
-        account=account, product_external_id=external_id, customer_image=upload,
+        account=account,
+        product_external_id=external_id,
+        customer_image=upload,
         person_image_key=blob_save(kind="person", data=person, content_type="image/jpeg"),
         result_key=blob_save(kind="result", data=result, content_type="image/jpeg"),
-        status=GenerationStatus.COMPLETED, attempts=1, engine="", started_at=now, completed_at=now,
-        result_expires_at=now + timedelta(days=7), duration_ms=duration_ms,
-        timings={"engine": "local", "engine_ms": 131.0, "total_ms": 180.0}, **extra,
+        status=GenerationStatus.COMPLETED,
+        attempts=1,
+        engine="",
+        started_at=now,
+        completed_at=now,
+        result_expires_at=now + timedelta(days=7),
+        duration_ms=duration_ms,
+        timings={"engine": "local", "engine_ms": 131.0, "total_ms": 180.0},
+        **extra,
     )
 
 
@@ -62,20 +78,46 @@ def make_shop(name: str, *, credits: int = 10) -> Shop:
     username, password = f"{name}-user", f"pw-{name}-123"
     dashboard_user_create(account=account, username=username, password=password)
     api_key, _ = api_key_create(account=account, name=f"{name}-key")
-    product, _ = product_upsert(account=account, external_id=f"{name}-tee", mode="catalog",
-                                fields=ProductInput(title=f"{name} tee",
-                                                    images=(ImageInput(url=f"https://{name}.example/t.jpg"),)))
-    upload = customer_image_create(account=account, data=jpeg_bytes(width=300, height=400), crop=False,
-                                   customer_id=f"{name}-shopper")
-    generation = completed_generation(account=account, person=jpeg_bytes(), result=jpeg_bytes(color=(0, 200, 0)),
-                                      upload=upload, external_id=f"{name}-tee", customer_id=f"{name}-shopper",
-                                      product=product, product_snapshot=product_snapshot(product=product))
+    product, _ = product_upsert(
+        account=account,
+        external_id=f"{name}-tee",
+        mode="catalog",
+        fields=ProductInput(title=f"{name} tee", images=(ImageInput(url=f"https://{name}.example/t.jpg"),)),
+    )
+    upload = customer_image_create(
+        account=account, data=jpeg_bytes(width=300, height=400), crop=False, customer_id=f"{name}-shopper"
+    )
+    generation = completed_generation(
+        account=account,
+        person=jpeg_bytes(),
+        result=jpeg_bytes(color=(0, 200, 0)),
+        upload=upload,
+        external_id=f"{name}-tee",
+        customer_id=f"{name}-shopper",
+        product=product,
+        product_snapshot=product_snapshot(product=product),
+    )
     failed = Generation.objects.create(
-        account=account, product_external_id=f"{name}-tee", status=GenerationStatus.FAILED,
-        error_code="PERSON_NOT_DETECTED", error_message="no person", duration_ms=900, completed_at=timezone.now(),
+        account=account,
+        product_external_id=f"{name}-tee",
+        status=GenerationStatus.FAILED,
+        error_code="PERSON_NOT_DETECTED",
+        error_message="no person",
+        duration_ms=900,
+        completed_at=timezone.now(),
     )
     watermark = watermark_settings_update(account=account, logo=half_logo())
     ledger_entry = credits_topup(account=account, amount=5, reason=f"{name} bonus")
     account.refresh_from_db()
-    return Shop(account=account, username=username, password=password, api_key=api_key, product=product,
-                upload=upload, generation=generation, failed=failed, watermark=watermark, ledger_entry=ledger_entry)
+    return Shop(
+        account=account,
+        username=username,
+        password=password,
+        api_key=api_key,
+        product=product,
+        upload=upload,
+        generation=generation,
+        failed=failed,
+        watermark=watermark,
+        ledger_entry=ledger_entry,
+    )

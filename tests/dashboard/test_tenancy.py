@@ -26,16 +26,27 @@ def _object_urls(shop: Shop) -> dict[str, str]:
 
 
 LISTS = (
-    "accounts/account", "accounts/apikey", "accounts/creditledgerentry", "products/product",
-    "customers/customerimage", "generations/generation",
+    "accounts/account",
+    "accounts/apikey",
+    "accounts/creditledgerentry",
+    "products/product",
+    "customers/customerimage",
+    "generations/generation",
 )
 
 
 def _markers(shop: Shop) -> list[str]:
     """Strings that only appear on a page that shows one of the shop's rows."""
     name = shop.account.name
-    return [f"{name}-key", f"{name}-tee", f"{name} bonus", f"{name}-shopper", shop.upload.pk, shop.generation.pk,
-            shop.failed.pk]
+    return [
+        f"{name}-key",
+        f"{name}-tee",
+        f"{name} bonus",
+        f"{name}-shopper",
+        shop.upload.pk,
+        shop.generation.pk,
+        shop.failed.pk,
+    ]
 
 
 def test_every_object_url_of_another_account_is_404(alpha, beta):
@@ -44,16 +55,33 @@ def test_every_object_url_of_another_account_is_404(alpha, beta):
         for suffix in ("change/", "history/", "delete/"):
             assert bob.get(base + suffix).status_code == 404, (kind, suffix)
         assert bob.post(base + "delete/", {"post": "yes"}).status_code == 404, kind
-        assert bob.post(base + "change/", {"name": "stolen", "enabled": "", "position": "center", "size_pct": 1,
-                                           "opacity_pct": 0, "margin_pct": 0}).status_code == 404, kind
+        assert (
+            bob.post(
+                base + "change/",
+                {
+                    "name": "stolen",
+                    "enabled": "",
+                    "position": "center",
+                    "size_pct": 1,
+                    "opacity_pct": 0,
+                    "margin_pct": 0,
+                },
+            ).status_code
+            == 404
+        ), kind
     # The same pages of its own account open.
     for kind, base in _object_urls(beta).items():
         assert bob.get(base + "change/").status_code == 200, kind
     topup = f"{D}/accounts/account/{alpha.account.pk}/topup/"
     assert bob.get(topup).status_code == 404
     assert bob.post(topup, {"amount": 5, "reason": "x"}).status_code == 404
-    assert bob.post(f"{D}/watermark/watermarksettings/{alpha.watermark.pk}/preview/",
-                    {"position": "center", "size_pct": 20, "opacity_pct": 50, "margin_pct": 0}).status_code == 404
+    assert (
+        bob.post(
+            f"{D}/watermark/watermarksettings/{alpha.watermark.pk}/preview/",
+            {"position": "center", "size_pct": 20, "opacity_pct": 50, "margin_pct": 0},
+        ).status_code
+        == 404
+    )
     # Nothing of alpha's was touched.
     assert Account.objects.get(pk=alpha.account.pk).name == "alpha"
     assert Account.objects.get(pk=alpha.account.pk).credit_balance == 15
@@ -89,8 +117,9 @@ def test_actions_never_reach_another_accounts_rows(alpha, beta):
     bob = beta.login()
     bob.post(f"{D}/accounts/apikey/", {"action": "revoke_keys", "_selected_action": [alpha.api_key.pk]})
     assert ApiKey.objects.get(pk=alpha.api_key.pk).revoked_at is None
-    bob.post(f"{D}/products/product/", {"action": "delete_selected", "_selected_action": [alpha.product.pk],
-                                        "post": "yes"})
+    bob.post(
+        f"{D}/products/product/", {"action": "delete_selected", "_selected_action": [alpha.product.pk], "post": "yes"}
+    )
     assert Product.objects.filter(pk=alpha.product.pk).exists()
     # The same action on its own key works.
     bob.post(f"{D}/accounts/apikey/", {"action": "revoke_keys", "_selected_action": [beta.api_key.pk]})
@@ -106,9 +135,18 @@ def test_related_choices_and_posted_account_ids_are_ignored(alpha, beta):
     # A merchant's watermark form has no account field either, and a posted one changes nothing.
     form = bob.get(f"{D}/watermark/watermarksettings/{beta.watermark.pk}/change/").content.decode()
     assert 'name="account"' not in form
-    bob.post(f"{D}/watermark/watermarksettings/{beta.watermark.pk}/change/",
-             {"account": alpha.account.pk, "enabled": "on", "position": "center", "size_pct": 10,
-              "opacity_pct": 40, "margin_pct": 1, "logo": _upload(opaque_logo())})
+    bob.post(
+        f"{D}/watermark/watermarksettings/{beta.watermark.pk}/change/",
+        {
+            "account": alpha.account.pk,
+            "enabled": "on",
+            "position": "center",
+            "size_pct": 10,
+            "opacity_pct": 40,
+            "margin_pct": 1,
+            "logo": _upload(opaque_logo()),
+        },
+    )
     assert WatermarkSettings.objects.get(pk=beta.watermark.pk).position == "center"
     assert WatermarkSettings.objects.get(pk=alpha.watermark.pk).position == "bottom-right"
     assert WatermarkSettings.objects.filter(account=beta.account).count() == 1
@@ -125,11 +163,18 @@ def test_overview_counts_only_own_generations(alpha, beta):
         assert "alpha" not in page.content.decode()
 
 
-@pytest.mark.parametrize("url", [
-    "/accounts/accountmembership/", "/auth/user/", "/accounts/account/add/",
-    "/accounts/creditledgerentry/add/", "/products/product/add/", "/generations/generation/add/",
-    "/customers/customerimage/add/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/accounts/accountmembership/",
+        "/auth/user/",
+        "/accounts/account/add/",
+        "/accounts/creditledgerentry/add/",
+        "/products/product/add/",
+        "/generations/generation/add/",
+        "/customers/customerimage/add/",
+    ],
+)
 def test_staff_only_pages_are_forbidden(beta, url):
     assert beta.login().get(D + url).status_code == 403
 
@@ -139,11 +184,24 @@ def test_merchant_cannot_change_its_own_balance(beta):
     topup = f"{D}/accounts/account/{beta.account.pk}/topup/"
     assert bob.get(topup).status_code == 403
     assert bob.post(topup, {"amount": 1000, "reason": "free money"}).status_code == 403
-    assert bob.post(f"{D}/accounts/creditledgerentry/add/", {"account": beta.account.pk, "kind": "topup",
-                                                             "amount": 1000, "balance_after": 1000}).status_code == 403
-    bob.post(f"{D}/accounts/account/{beta.account.pk}/change/",
-             {"customer_retention_days": 3, "credit_balance": 99999, "rate_limit_per_minute": 100000,
-              "engine": "mock", "name": "renamed", "is_active": "on"})
+    assert (
+        bob.post(
+            f"{D}/accounts/creditledgerentry/add/",
+            {"account": beta.account.pk, "kind": "topup", "amount": 1000, "balance_after": 1000},
+        ).status_code
+        == 403
+    )
+    bob.post(
+        f"{D}/accounts/account/{beta.account.pk}/change/",
+        {
+            "customer_retention_days": 3,
+            "credit_balance": 99999,
+            "rate_limit_per_minute": 100000,
+            "engine": "mock",
+            "name": "renamed",
+            "is_active": "on",
+        },
+    )
     beta.account.refresh_from_db()
     assert (beta.account.credit_balance, beta.account.customer_retention_days) == (15, 3)
     assert (beta.account.rate_limit_per_minute, beta.account.engine, beta.account.name) == (100, "", "beta")
