@@ -16,6 +16,7 @@ from tryon_project.api.errors import ApiError, ErrorCode
 from tryon_project.api.fields import (
     CUSTOMER_ID_NAMES,
     RETENTION_NAMES,
+    DetailCollector,
     alias_key,
     parse_bool,
     parse_customer_id,
@@ -91,9 +92,12 @@ class ImageUploadApi(APIView):
             raise ApiError(ErrorCode.FILE_REQUIRED, "A 'file' part is required.")
         customer_key = alias_key(data=form, names=CUSTOMER_ID_NAMES)
         retention_key = alias_key(data=form, names=RETENTION_NAMES)
-        crop = parse_bool(value=form.get("crop"), path="crop", default=True)
-        customer_id = parse_customer_id(value=form.get(customer_key), path=customer_key)
-        retention_days = parse_retention_days(value=form.get(retention_key), path=retention_key)
+        # Every offending field in one answer, as on the JSON bodies.
+        collected = DetailCollector()
+        crop = collected.collect(parse_bool, value=form.get("crop"), path="crop", default=True)
+        customer_id = collected.collect(parse_customer_id, value=form.get(customer_key), path=customer_key)
+        retention_days = collected.collect(parse_retention_days, value=form.get(retention_key), path=retention_key)
+        collected.raise_if_any()
         # Refused from the declared size before the part is read into memory.
         check_file_size(size=upload.size or 0)
         image = customer_image_create(

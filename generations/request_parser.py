@@ -1,4 +1,5 @@
-"""The one parser of try-on request bodies.
+"""The one parser of try-on request bodies: a shape normaliser (`tryon_shape_normalise`), then validation of each
+located value by the shared field parsers, gathered by the one `DetailCollector`.
 
 Every accepted shape (1.0/1.1 `product` + `customer`, 1.3 `source` objects, 1.4 `products[]` + `person.image.source`
 + `externalUserId` + `output`, deprecated `imageUrls`) maps onto one `TryOnInput`. A body that mixes generations of
@@ -7,7 +8,7 @@ same one `POST /products` uses), and every field's error is reported in one VALI
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from generations.engine_options import engine_options_parse
 from generations.inputs import CustomerImageKind, CustomerImageRef, TryOnInput
@@ -31,7 +32,30 @@ _MIXED = (
 )
 
 
-def tryon_input_parse(*, data: dict, body: ParsedBody) -> TryOnInput:
+@dataclass(frozen=True)
+class Sent:
+    """A value as the client sent it (None when absent) and the path it sent it under, for error `details`."""
+
+    value: object
+    path: str
+
+
+@dataclass(frozen=True)
+class TryOnShape:
+    """A try-on body with its shape resolved: each scalar setting found under whichever of its names the client's
+    revision uses. The product item and the customer image are located by `_product_item` / `_customer_image`."""
+
+    customer_id: Sent
+    retention_days: Sent
+    watermark: Sent
+    webhook_url: Sent
+    options: Sent
+
+
+def tryon_shape_normalise(*, data: dict) -> TryOnShape:
+    """Resolve the revision-dependent names of a body (1.0-1.3 top-level `customerId`, `retentionDays`,
+    `useWatermark`; 1.4 `externalUserId`, `output.keepForDays`, `output.watermark`). A body mixing two revisions of
+    one field is refused here, at once, since its meaning would be a guess."""
     for old, new in _MIXED:
         if old in data and new in data:
             raise validation_error(
@@ -54,25 +78,37 @@ def tryon_input_parse(*, data: dict, body: ParsedBody) -> TryOnInput:
         raise validation_error(
             [ErrorDetail(path="output.watermark", message="send useWatermark or output.watermark, not both")]
         )
-
-    collected = DetailCollector()
     customer_key = alias_key(data=data, names=CUSTOMER_ID_NAMES)
-    customer_id = collected.collect(parse_customer_id, value=data.get(customer_key), path=customer_key)
-    if "keepForDays" in output:
-        retention = collected.collect(parse_retention_days, value=output.get("keepForDays"), path="output.keepForDays")
-    else:
-        retention = collected.collect(parse_retention_days, value=data.get("retentionDays"), path="retentionDays")
-    if "watermark" in output:
-        use_watermark = collected.collect(
-            parse_bool, value=output.get("watermark"), path="output.watermark", default=True
-        )
-    else:
-        use_watermark = collected.collect(parse_bool, value=data.get("useWatermark"), path="useWatermark", default=True)
-    webhook_url = data.get("webhookUrl") or ""
+    return TryOnShape(
+        customer_id=Sent(data.get(customer_key), customer_key),
+        retention_days=(
+            Sent(output.get("keepForDays"), "output.keepForDays")
+            if "keepForDays" in output
+            else Sent(data.get("retentionDays"), "retentionDays")
+        ),
+        watermark=(
+            Sent(output.get("watermark"), "output.watermark")
+            if "watermark" in output
+            else Sent(data.get("useWatermark"), "useWatermark")
+        ),
+        webhook_url=Sent(data.get("webhookUrl"), "webhookUrl"),
+        options=Sent(data.get("options"), "options"),
+    )
+
+
+def tryon_input_parse(*, data: dict, body: ParsedBody) -> TryOnInput:
+    shape = tryon_shape_normalise(data=data)
+    collected = DetailCollector()
+    customer_id = collected.collect(parse_customer_id, value=shape.customer_id.value, path=shape.customer_id.path)
+    retention = collected.collect(
+        parse_retention_days, value=shape.retention_days.value, path=shape.retention_days.path
+    )
+    use_watermark = collected.collect(parse_bool, value=shape.watermark.value, path=shape.watermark.path, default=True)
+    webhook_url = shape.webhook_url.value or ""
     if not isinstance(webhook_url, str) or len(webhook_url) > 2048:
-        collected.details.append(ErrorDetail(path="webhookUrl", message="must be a URL of at most 2048 characters"))
+        collected.add(shape.webhook_url.path, message="must be a URL of at most 2048 characters")
     # [ext] per-call engine options (seed, quality, garmentPhotoType): their own parser, see engine_options.py.
-    engine_options = collected.collect(engine_options_parse, value=data.get("options"))
+    engine_options = collected.collect(engine_options_parse, value=shape.options.value, path=shape.options.path)
     located = collected.collect(_product_item, data=data)
     missing_customer: ApiError | None = None
     try:
