@@ -68,6 +68,17 @@ def _check_legs(*, pose: PersonPose, body: Body, category: Category) -> None:
             raise _pose_refusal(f"The person must be standing to try on {what}: send a photo taken standing up.")
         if leg.end_visible and float(np.dot(leg.end - leg.middle, body.down)) < 0.3 * body.torso:
             raise _pose_refusal(f"The person must be standing to try on {what}: send a photo taken standing up.")
+    if category == Category.BOTTOMS:
+        # Trousers need the gap between the legs: where the person's own dress or long skirt fills it, the old
+        # garment would show between the new trouser legs, and what lies behind it cannot be invented.
+        between = (body.leg_l.middle + body.leg_r.middle) / 2
+        x, y = round(float(between[0])), round(float(between[1]))
+        height, width = body.mask.shape
+        if 0 <= x < width and 0 <= y < height and body.mask[y, x]:
+            raise _pose_refusal(
+                "The person's legs must be visible apart to try on trousers or a skirt: send a photo in trousers, "
+                "shorts or a short skirt, standing with the feet slightly apart."
+            )
 
 
 def _check_arms(*, body: Body) -> None:

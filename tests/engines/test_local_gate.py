@@ -266,3 +266,30 @@ def test_a_later_packshot_is_used_when_the_first_photo_is_refused(
     )
     result = mannequin_local.run(request)
     assert result.diagnostics["parts"] == ["torso", "sleeve_l", "sleeve_r"]
+
+
+def test_trousers_are_refused_on_a_person_whose_dress_fills_the_gap_between_the_legs(mannequin: Mannequin) -> None:
+    image, mask = mannequin.image.copy(), mannequin.mask.copy()
+    skirt = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(skirt, np.array([[300, 506], [468, 506], [490, 800], [278, 800]], np.int32), 1)
+    image[skirt > 0] = (30, 30, 30)  # a long black dress over the legs
+    mask[skirt > 0] = 1.0
+    dressed = Mannequin(
+        image=image,
+        mask=mask,
+        keypoints=mannequin.keypoints,
+        face=mannequin.face,
+        torso=mannequin.torso,
+        legs=mannequin.legs,
+        regions=mannequin.regions,
+    )
+    engine = mannequin_engine(dressed)
+    with pytest.raises(EngineError) as caught:
+        engine.render(person=image, garment=synthetic_trousers().image, category=Category.BOTTOMS)
+    assert caught.value.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
+    assert "legs must be visible apart" in caught.value.message
+    # A dress over the dress, or a top, is still dressed; and trousers on the bare-legged mannequin are too.
+    engine.render(person=image, garment=synthetic_tshirt().image, category=Category.TOPS)
+    mannequin_engine(mannequin).render(
+        person=mannequin.image, garment=synthetic_trousers().image, category=Category.BOTTOMS
+    )
