@@ -148,15 +148,13 @@ def test_broker_down_at_accept_then_reaper_gets_it_done(settings, tmp_path):
             sent.append(generation_id)
             _send(generation_id, queue)
 
-        import generations.services.create as create
-
-        original = create.generation_enqueue
-        create.generation_enqueue = enqueue
+        original = maintenance.generation_enqueue
+        maintenance.generation_enqueue = enqueue
         try:
             time.sleep(0.01)
             assert maintenance.generations_reap()["resent"] == 1
         finally:
-            create.generation_enqueue = original
+            maintenance.generation_enqueue = original
         assert _wait(lambda: Generation.objects.get(id=generation_id).is_terminal, 60)
     finally:
         worker.kill()
