@@ -154,9 +154,10 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def generations_csv_rows(*, generations: QuerySet[Generation]) -> Iterator[str]:
+def generations_csv_rows(*, generations: QuerySet[Generation], with_account: bool = False) -> Iterator[str]:
+    """The rows of the export; ``with_account`` (operators, who may export several accounts) adds the account."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
+    yield writer.writerow((*CSV_COLUMNS, "account") if with_account else CSV_COLUMNS)
     rows = generations.order_by("created_at", "id").values_list(
         "id",
         "created_at",
@@ -170,6 +171,7 @@ def generations_csv_rows(*, generations: QuerySet[Generation]) -> Iterator[str]:
         "error_code",
         "error_message",
         "result_deleted",
+        "account__name",
     )
     for (
         pk,
@@ -184,22 +186,21 @@ def generations_csv_rows(*, generations: QuerySet[Generation]) -> Iterator[str]:
         error_code,
         error_message,
         result_deleted,
+        account_name,
     ) in rows.iterator(chunk_size=500):
-        yield writer.writerow(
-            [
-                _cell(value)
-                for value in (
-                    pk,
-                    created_at.isoformat(),
-                    status,
-                    external_id,
-                    title,
-                    customer_id,
-                    engine_ran or engine or "default",
-                    duration_ms,
-                    error_code,
-                    error_message,
-                    "yes" if result_deleted else "no",
-                )
-            ]
-        )
+        values = [
+            pk,
+            created_at.isoformat(),
+            status,
+            external_id,
+            title,
+            customer_id,
+            engine_ran or engine or "default",
+            duration_ms,
+            error_code,
+            error_message,
+            "yes" if result_deleted else "no",
+        ]
+        if with_account:
+            values.append(account_name)
+        yield writer.writerow([_cell(value) for value in values])

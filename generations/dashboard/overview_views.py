@@ -66,7 +66,9 @@ def export_view(model_admin, request):
     status = request.GET.get("status__exact") or request.GET.get("status")
     if status:
         generations = generations.filter(status=status)
-    response = StreamingHttpResponse(generations_csv_rows(generations=generations), content_type="text/csv")
+    response = StreamingHttpResponse(
+        generations_csv_rows(generations=generations, with_account=is_operator(request)), content_type="text/csv"
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="generations-{stamp}.csv"'
     response["Cache-Control"] = "no-store"

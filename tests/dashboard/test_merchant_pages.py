@@ -162,6 +162,18 @@ def test_csv_export_of_a_date_range_is_scoped(alpha, beta):
     assert set(by_id) == {alpha.generation.pk, alpha.failed.pk, old.pk}
     assert by_id[old.pk][3] == "'=cmd"  # a spreadsheet formula is quoted as text
     assert by_id[alpha.generation.pk][4] == "alpha tee"
+    assert rows[0][-1] == "result_deleted"  # merchants get no account column
+
+
+def test_operator_csv_export_names_the_account(alpha, beta, operator):
+    rows = list(csv.reader(io.StringIO(b"".join(operator.get(f"{D}/export.csv").streaming_content).decode())))
+    assert rows[0][-1] == "account"
+    assert {(row[0], row[-1]) for row in rows[1:]} == {
+        (alpha.generation.pk, "alpha"),
+        (alpha.failed.pk, "alpha"),
+        (beta.generation.pk, "beta"),
+        (beta.failed.pk, "beta"),
+    }
 
 
 # --- playground ----------------------------------------------------------------------------------------------
@@ -240,6 +252,16 @@ def test_error_pages_are_drawn_inside_the_dashboard(alpha, settings):
     assert "Back to the dashboard" in missing.content.decode() and "Try-On dashboard" in missing.content.decode()
     forbidden = alice.get("/dashboard/accounts/accountmembership/")
     assert forbidden.status_code == 403 and 'data-status="403"' in forbidden.content.decode()
+    # The 500 page renders without any request context (Django's server_error view), inside the frame too.
+    from django.test import RequestFactory
+    from django.views.defaults import server_error
+
+    crashed = server_error(RequestFactory().get("/dashboard/"))
+    assert (
+        crashed.status_code == 500
+        and b'data-status="500"' in crashed.content
+        and b"Try-On dashboard" in crashed.content
+    )
     # The API keeps its JSON errors.
     assert ApiClient(_plain_key(alpha)).get("/tryon/v1/nothing-here").json()["code"] == "NOT_FOUND"
 
