@@ -7,7 +7,9 @@ that has plenty of credits and a rate limit that fuzzing cannot reach. Tasks go 
 
 from __future__ import annotations
 
+import json
 import os
+import warnings
 
 import pytest
 import schemathesis
@@ -19,6 +21,7 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi import checks
 
+from generations.serializers import TRYON_EXAMPLES_JSON, TRYON_EXAMPLES_MULTIPART
 from tests.factories import AccountFactory, api_key_for
 from tryon_project.api.errors import ErrorCode
 
@@ -117,3 +120,25 @@ def test_fuzzing_covers_every_operation_of_the_spec():
         ("DELETE", "/tryon/v1/products/{external_id}"),
         ("GET", "/tryon/v1/products/{external_id}/stats"),
     }
+
+
+def test_fuzzing_starts_from_the_documented_examples():
+    """The examples phase (on by default) sends every request example of the document before fuzzing around them,
+    so each accepted shape is exercised on every run."""
+    from hypothesis.errors import NonInteractiveExampleWarning
+    from schemathesis.specs.openapi.examples import get_strategies_from_examples
+
+    operation = schema["/tryon/v1/try-on"]["POST"]
+    assert schema.config.phases.examples.enabled
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonInteractiveExampleWarning)
+        seeded = {
+            (case.media_type, json.dumps(case.body, sort_keys=True))
+            for case in (strategy.example() for strategy in get_strategies_from_examples(operation))
+        }
+    documented = {("application/json", json.dumps(body, sort_keys=True)) for body in TRYON_EXAMPLES_JSON.values()}
+    documented |= {
+        ("multipart/form-data", json.dumps({"data": body}, sort_keys=True))
+        for body in TRYON_EXAMPLES_MULTIPART.values()
+    }
+    assert documented <= seeded

@@ -99,6 +99,8 @@ def multipart_json_request(*, body_component: str, files: dict[str, str], exampl
     works the same way. `example` prefills `data` with a body that names exactly those parts."""
     properties: dict = {
         "data": {
+            # `type` beside the reference: the docs page then offers a JSON editor for the part, not a text line.
+            "type": "object",
             "allOf": [{"$ref": f"#/components/schemas/{body_component}"}],
             "description": (
                 "The JSON body (a part of type application/json, or a plain text field holding the JSON); every "
