@@ -8,7 +8,9 @@ import io
 from accounts.models import Account
 from customers.models import CustomerImage
 from generations.models import Generation
+from generations.serializers import TryOnRequestSerializer
 from products.models import Product
+from products.serializers import ProductItemSerializer
 from tests.images import jpeg_bytes
 
 TRYON = "/tryon/v1/try-on"
@@ -103,3 +105,41 @@ def test_an_upload_reports_every_form_field_in_one_answer(api, account):
     assert body["code"] == "VALIDATION_FAILED"
     assert [detail["path"] for detail in body["details"]] == ["crop", "externalUserId", "keepForDays"]
     assert CustomerImage.objects.count() == 0
+
+
+# The request serializers are what the OpenAPI document is generated from; the parsers are what the server runs.
+# These two tests keep them one definition: every documented field is one the parser reads and checks.
+def _paths(response) -> set[str]:
+    return {detail["path"] for detail in response.json().get("details", [])}
+
+
+def test_every_documented_product_item_field_is_checked_by_the_parser(api, account):
+    fields = list(ProductItemSerializer().fields)
+    assert fields == [
+        "externalId",
+        "title",
+        "description",
+        "images",
+        "imageUrls",
+        "metadata",
+        "validForDays",
+        "category",
+    ]
+    for field in fields:
+        bad = [1] if field == "metadata" else {"not": "valid"}
+        response = api.post_json("/tryon/v1/products", {"externalId": "tee", field: bad})
+        assert response.status_code == 400, field
+        assert field in _paths(response), (field, response.json())
+    assert Product.objects.count() == 0
+
+
+def test_every_documented_try_on_field_is_checked_by_the_parser(api, account):
+    fields = list(TryOnRequestSerializer().fields)
+    assert len(fields) == 11
+    base = {"product": {"externalId": "tee"}, "customer": {"id": "img_x"}}
+    for field in fields:
+        bad = "not-a-setting" if field in ("retentionDays", "useWatermark") else 5
+        response = api.post_json(TRYON, {**base, field: bad})
+        assert response.status_code == 400, field
+        assert field in _paths(response), (field, response.json())
+    assert (Generation.objects.count(), _balance(account)) == (0, 10)
