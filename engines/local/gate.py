@@ -22,7 +22,8 @@ _MIN_FRONTAL_RATIO = 0.45
 _MIN_THIGH = 0.55
 _MIN_COVERAGE = {Category.TOPS: 0.7, Category.OUTERWEAR: 0.7, Category.DRESSES: 0.7, Category.BOTTOMS: 0.6}
 _MAIN_PIECE = 0.9
-_MAX_RAGGEDNESS = 12.0  # share of the painted garment that must be one connected piece
+_MAX_RAGGEDNESS = 12.0
+_MAX_HOLES = 0.02  # of the painted garment  # share of the painted garment that must be one connected piece
 
 
 def _pose_refusal(message: str) -> EngineError:
@@ -148,6 +149,14 @@ def check_result(*, alpha: np.ndarray, box: tuple[int, int, int, int], body: Bod
     _, labels, stats, _ = cv2.connectedComponentsWithStats(joined.astype(np.uint8), connectivity=8)
     pieces = np.bincount(labels[painted], minlength=len(stats))[1:]
     if pieces.max() < _MAIN_PIECE * total:
+        raise _photo_refusal(message)
+    # Holes: unchanged pixels the garment (with the arms in front of it) encloses, where a pale part of the
+    # product photo was read as background and the old garment shows through.
+    inverse = (~joined).astype(np.uint8)
+    count, labels = cv2.connectedComponents(inverse, connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    enclosed = (labels > 0) & ~np.isin(labels, border)
+    if count > 1 and float(enclosed.sum()) > _MAX_HOLES * total:
         raise _photo_refusal(message)
     region = required_region(body=body, category=category)
     if region.sum() and float(painted[region].mean()) < _MIN_COVERAGE.get(category, 0.7):

@@ -293,3 +293,15 @@ def test_trousers_are_refused_on_a_person_whose_dress_fills_the_gap_between_the_
     mannequin_engine(mannequin).render(
         person=mannequin.image, garment=synthetic_trousers().image, category=Category.BOTTOMS
     )
+
+
+def test_a_result_with_the_old_garment_showing_through_holes_is_refused(mannequin: Mannequin) -> None:
+    body = _body(mannequin)
+    height, width = mannequin.mask.shape
+    garment = mannequin.torso.astype(np.float32)
+    check_result(alpha=garment, box=(0, 0, width, height), body=body, category=Category.TOPS)
+    holed = garment.copy()
+    holed[440:480, 340:420] = 0.0  # a pale panel read as background: the old top shows through it
+    with pytest.raises(EngineError) as caught:
+        check_result(alpha=holed, box=(0, 0, width, height), body=body, category=Category.TOPS)
+    assert caught.value.code == EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED
