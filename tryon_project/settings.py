@@ -315,9 +315,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Virtual try-on API implementing the Try-On API v1 wire protocol: reference revision 1.1.0, with the "
         "request shapes of revisions 1.0 to 1.4 accepted (docs/compatibility.md). Authenticate with the `x-api-key` "
-        "header.\n\nNew here? The quickstart (docs/quickstart.md in the server's source) goes from a fresh checkout "
-        "to a downloaded try-on image; the multipart example of `POST /try-on` below is its main call, with the "
-        "garment and person photos attached as files."
+        "header.\n\nNew here? The [quickstart](/tryon/v1/docs/quickstart) goes from a fresh checkout to a downloaded "
+        "try-on image; the multipart example of `POST /try-on` below is its main call, with the garment and person "
+        "photos attached as files."
     ),
     # The server's own version, from pyproject.toml (set by tryon_project.api.schema.finish_document).
     "VERSION": None,

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path, re_path
+from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -30,9 +32,17 @@ class PublicDocsView(SpectacularSwaggerView):
     throttle_classes = []
 
 
+@require_safe
+def quickstart_view(request):
+    """docs/quickstart.md as text, so the docs page (which links here) leads a newcomer to the first try-on."""
+    text = (settings.BASE_DIR / "docs" / "quickstart.md").read_text(encoding="utf-8")
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
 api_patterns = [
     re_path(r"^openapi\.json/?$", PublicSchemaView.as_view(), name="openapi"),
     re_path(r"^docs/?$", PublicDocsView.as_view(url_name="openapi"), name="docs"),
+    re_path(r"^docs/quickstart/?$", quickstart_view, name="docs-quickstart"),
     path("", include("accounts.urls")),
     # Generations also serve one catalog path, /products/{externalId}/stats (the figures are theirs).
     path("", include("generations.urls")),

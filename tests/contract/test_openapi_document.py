@@ -254,3 +254,14 @@ def test_published_copy_is_current(anon, db):
     """docs/openapi.json is what the server serves; `make schema` regenerates it."""
     assert PUBLISHED.exists(), "run `make schema`"
     assert json.loads(PUBLISHED.read_text()) == _document(anon), "docs/openapi.json is stale: run `make schema`"
+
+
+def test_the_docs_page_links_to_the_quickstart_which_is_served(anon, db):
+    document = _document(anon)
+    assert "[quickstart](/tryon/v1/docs/quickstart)" in document["info"]["description"]
+    response = anon.get("/tryon/v1/docs/quickstart")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == (PUBLISHED.parent / "quickstart.md").read_text(encoding="utf-8")
+    refused = anon.post("/tryon/v1/docs/quickstart")
+    assert (refused.status_code, refused.json()["code"]) == (405, "METHOD_NOT_ALLOWED")
