@@ -93,7 +93,14 @@ def parse_customer_id(*, value: object, path: str) -> str:
         raise validation_error([ErrorDetail(path=path, message="must be a string of 1-255 characters")])
     if text_unstorable(value):
         raise validation_error([ErrorDetail(path=path, message=UNSTORABLE_MESSAGE)])
+    if value.startswith("/") or value.endswith("/") or "//" in value:
+        # `DELETE /customers/{customerId}` could not address it: the route's optional trailing slash takes a final
+        # "/", and proxies merge "//". An id that erasure cannot reach is refused when it is first sent.
+        raise validation_error([ErrorDetail(path=path, message=CUSTOMER_ID_SLASH_MESSAGE)])
     return value
+
+
+CUSTOMER_ID_SLASH_MESSAGE = "must not start or end with '/' or contain '//'"
 
 
 UNSTORABLE_MESSAGE = "must not contain NUL characters or unpaired surrogates"
