@@ -119,11 +119,23 @@ def request_examples(*, json: dict[str, dict], multipart: dict[str, dict]) -> li
     """One request example per shape and media type. A multipart example's value is its `data` part; the file
     parts it names are the binary properties of the multipart schema (a JSON example cannot hold bytes)."""
     examples = [
-        OpenApiExample(f"{shape} JSON", value=body, request_only=True, media_type="application/json")
+        OpenApiExample(
+            f"{shape} JSON",
+            value=body,
+            request_only=True,
+            media_type="application/json",
+            description="The URLs stand for your own photos: replace them before sending.",
+        )
         for shape, body in json.items()
     ]
     examples += [
-        OpenApiExample(f"{shape} multipart", value={"data": body}, request_only=True, media_type="multipart/form-data")
+        OpenApiExample(
+            f"{shape} multipart",
+            value={"data": body},
+            request_only=True,
+            media_type="multipart/form-data",
+            description="Attach a photo to each file part that a `fileKey` names.",
+        )
         for shape, body in multipart.items()
     ]
     return examples
