@@ -1,4 +1,4 @@
-"""[ext] `Idempotency-Key` on the write endpoints (spec §2.2).
+"""[ext] `Idempotency-Key` on the write endpoints (docs/api.md "Idempotency keys").
 
 The first request with a key stores a record (unique per account and key: the database, not a check-then-act,
 decides who is first), runs, and stores its response. A repeat with the same fingerprint replays that response with
