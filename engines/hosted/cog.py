@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
@@ -123,7 +124,8 @@ class CogEngine:
             raise EngineError(EngineErrorCode.ENGINE_ERROR, f"Cog answered with status {status!r}.", retryable=True)
         image, mime_type = output_image(payload.get("output"), fetch=config.fetch_output, provider="The Cog model")
         finished = self._clock()
-        metrics = payload.get("metrics") if isinstance(payload.get("metrics"), dict) else {}
+        reported = payload.get("metrics")
+        metrics = reported if isinstance(reported, dict) else {}
         diagnostics: dict[str, object] = {
             "preset": preset.name,
             "licence": preset.licence,
@@ -179,7 +181,7 @@ class CogEngine:
         """PUT the prediction until it is finished: 200 is the final state; 202 means a prediction with this id
         is still running (a resumed attempt), so the same idempotent PUT is sent again after a pause."""
         url = f"{base}/predictions/{prediction_id}"
-        body = {"id": prediction_id, "input": inputs}
+        body: dict[str, Any] = {"id": prediction_id, "input": inputs}
         calls = 0
         while True:
             remaining = deadline - self._clock()

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
@@ -282,7 +283,7 @@ class FashnEngine:
         *,
         read_timeout: float,
         deadline: float,
-        json: dict[str, object] | None = None,
+        json: Any = None,
     ) -> requests.Response:
         remaining = max(deadline - self._clock(), 0.1)
         timeout = (min(_CONNECT_TIMEOUT, remaining), min(read_timeout, remaining))

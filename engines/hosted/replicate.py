@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
@@ -127,7 +128,8 @@ class ReplicateEngine:
             raise EngineError(EngineErrorCode.ENGINE_ERROR, f"Replicate reported status {status!r}.", retryable=True)
         image, mime_type = output_image(prediction.get("output"), fetch=config.fetch_output, provider="Replicate")
         finished = self._clock()
-        metrics = prediction.get("metrics") if isinstance(prediction.get("metrics"), dict) else {}
+        reported = prediction.get("metrics")
+        metrics = reported if isinstance(reported, dict) else {}
         diagnostics: dict[str, object] = {
             "model": self.version,
             "preset": preset.name,
@@ -219,7 +221,7 @@ class ReplicateEngine:
         *,
         read_timeout: float,
         deadline: float,
-        json: dict[str, object] | None = None,
+        json: Any = None,
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
         remaining = max(deadline - self._clock(), 0.1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from google import genai
 from google.genai import types
@@ -96,8 +97,9 @@ class VertexEngine:
             seed=seed,
             # The API accepts a seed only with the SynthID watermark off; without a seed the watermark stays on.
             add_watermark=False if seed is not None else None,
-            person_generation=config.person_generation,
-            safety_filter_level=config.safety_setting,
+            # The SDK's model takes its enums' string values (validated by the API, reported as a terminal error).
+            person_generation=cast(Any, config.person_generation),
+            safety_filter_level=cast(Any, config.safety_setting),
             output_mime_type=config.output_mime_type,
             output_compression_quality=(
                 config.output_compression_quality if config.output_mime_type == "image/jpeg" else None

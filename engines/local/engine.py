@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import time
 from collections.abc import Callable
@@ -59,8 +60,7 @@ def decode_rgb(
                 # JPEG decodes at 1/2, 1/4 or 1/8 scale almost for free; the garment is only needed this large.
                 im.draft("RGB", (min_side, min_side))
             has_alpha = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
-            im = im.convert("RGBA" if keep_alpha and has_alpha else "RGB")
-            return np.asarray(im)
+            return np.asarray(im.convert("RGBA" if keep_alpha and has_alpha else "RGB"))
     except _DECODE_ERRORS as exc:
         raise EngineError(code, f"The {what} image could not be decoded.", retryable=False) from exc
 
@@ -152,7 +152,7 @@ class LocalEngine:
             size = (max(8, round(rgb.shape[1] * scale)), max(8, round(rgb.shape[0] * scale)))
             rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         estimator = self._product_pose_estimator or shared_pose_estimator()
-        check_product_photo(pose=estimator.estimate(image=np.ascontiguousarray(rgb)), size=rgb.shape[1::-1])
+        check_product_photo(pose=estimator.estimate(image=np.ascontiguousarray(rgb)), size=(rgb.shape[1], rgb.shape[0]))
 
     def render(
         self,
@@ -225,7 +225,8 @@ class LocalEngine:
             try:
                 garment = clock.run(
                     "decode",
-                    lambda data=data: decode_rgb(
+                    functools.partial(
+                        decode_rgb,
                         data=data,
                         code=EngineErrorCode.PRODUCT_IMAGE_INVALID,
                         what="product",
@@ -233,8 +234,8 @@ class LocalEngine:
                         min_side=WORK_LONG_SIDE,
                     ),
                 )
-                clock.run("model-check", lambda garment=garment: self.check_product_photo(garment))
-                cutout = clock.run("cutout", lambda garment=garment: garment_cutout(image=garment))
+                clock.run("model-check", functools.partial(self.check_product_photo, garment))
+                cutout = clock.run("cutout", functools.partial(garment_cutout, image=garment))
                 check_cutout(mask=cutout.mask)
                 return cutout
             except EngineError as exc:
