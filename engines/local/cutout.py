@@ -132,6 +132,16 @@ def _loose_cutout(lab: np.ndarray, *, strict: np.ndarray | None) -> np.ndarray |
     return candidate
 
 
+def outline_ratio(mask: np.ndarray) -> float:
+    """The outline's length over the square root of the area: about 4-6 for a top or a dress, 6-9 for trousers
+    (two legs add outline), more for a cut-out with bites out of it (the quality gate's measure)."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    area = float(mask.sum())
+    if not contours or area == 0:
+        return 0.0
+    return float(cv2.arcLength(max(contours, key=cv2.contourArea), True)) / float(np.sqrt(area))
+
+
 def _grabcut(rgb: np.ndarray) -> np.ndarray:
     height, width = rgb.shape[:2]
     scale = min(1.0, _GRABCUT_LONG_SIDE / max(height, width))

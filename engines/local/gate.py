@@ -14,6 +14,7 @@ import numpy as np
 
 from engines.base import Category, EngineError, EngineErrorCode
 from engines.local.body import VISIBLE, Body
+from engines.local.cutout import outline_ratio
 from engines.local.pose import PersonPose
 
 # Shoulder joint to shoulder joint over shoulders to hips: ~0.7-1.0 facing the camera, ~0.3 side-on.
@@ -22,7 +23,7 @@ _MIN_FRONTAL_RATIO = 0.45
 _MIN_THIGH = 0.55
 _MIN_COVERAGE = {Category.TOPS: 0.7, Category.OUTERWEAR: 0.7, Category.DRESSES: 0.7, Category.BOTTOMS: 0.6}
 _MAIN_PIECE = 0.9
-_MAX_RAGGEDNESS = 12.0
+_MAX_RAGGEDNESS = 9.5
 _MAX_HOLES = 0.02  # of the painted garment  # share of the painted garment that must be one connected piece
 
 
@@ -117,16 +118,12 @@ def check_product_photo(*, pose: PersonPose | None, size: tuple[int, int]) -> No
 
 def check_cutout(*, mask: np.ndarray) -> None:
     """Refuse a cut-out whose outline is ragged (PRODUCT_PHOTO_UNSUPPORTED): a print of pale flowers on a pale
-    background leaves the garment riddled with bites, which the warp would scatter over the shopper.
+    background, or a white panel below a dark belt, leaves bites out of the garment where the old garment
+    would show through, and the warp scatters the rest over the shopper.
 
-    Measured as the outline's length over the square root of the area: about 4-6 for a top or a dress, 6-10 for
-    trousers, whose two legs add outline (at most 10 on real packshots); a riddled cut-out is well beyond."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    area = float(mask.sum())
-    if not contours or area == 0:
-        return
-    outline = cv2.arcLength(max(contours, key=cv2.contourArea), True)
-    if outline / np.sqrt(area) > _MAX_RAGGEDNESS:
+    Measured by `outline_ratio`: up to about 9 for clean packshots (trousers' two legs the most); beyond that a
+    cut-out has lost pieces."""
+    if outline_ratio(mask) > _MAX_RAGGEDNESS:
         raise _photo_refusal(
             "The garment could not be cut out cleanly from the product photo: send a photo of the garment alone on "
             "a plain background of a different colour from the garment."

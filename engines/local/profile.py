@@ -15,6 +15,7 @@ from engines.base import EngineError, EngineErrorCode
 from engines.local.anchors import Sleeve, TopAnchors, lowest_full_run, sleeve_region, top_anchors
 
 _SIDE_BAND = (0.55, 0.85)  # of the way from the top to the hem: rows that are surely body, below any armpit
+_FUSED_SLEEVES = 1.6  # upper width over hem width beyond which a "sleeveless" top has unread sleeves
 _MIN_SLEEVE_AREA = 0.03  # of the garment's pixels, per sleeve
 _LEAVE = 0.05  # of the garment's width: how far beyond the side line the outline must step to be a sleeve
 
@@ -173,6 +174,21 @@ def anchors_plausible(anchors: TopAnchors, *, mask: np.ndarray) -> bool:
     return (anchors.sleeve_l is None) == (anchors.sleeve_r is None)
 
 
+def _unread_sleeves(anchors: TopAnchors, *, mask: np.ndarray) -> bool:
+    """Whether a top read as sleeveless is far wider above its armpits than at its hem: sleeves fused with the
+    body in the cut-out, which the fitting would leave sticking out in the product photo's pose."""
+    if anchors.sleeve_l is not None or anchors.sleeve_r is not None:
+        return False
+    top = int(min(anchors.shoulder_l[1], anchors.shoulder_r[1]))
+    bottom = int(max(anchors.armpit_l[1], anchors.armpit_r[1]))
+    rows = mask[top : bottom + 1]
+    if not rows.any():
+        return False
+    columns = np.flatnonzero(rows.any(axis=0))
+    hem = float(anchors.hem_r[0] - anchors.hem_l[0])
+    return float(columns[-1] - columns[0]) > _FUSED_SLEEVES * max(hem, 1.0)
+
+
 def garment_top_anchors(*, mask: np.ndarray) -> TopAnchors:
     """The concavity anchors when they are plausible, else the profile's; raises PRODUCT_PHOTO_UNSUPPORTED when
     neither describes a garment the fitting can trust."""
@@ -185,9 +201,9 @@ def garment_top_anchors(*, mask: np.ndarray) -> TopAnchors:
         return anchors
     # A sleeved shirt whose concavities were missed reads as a boxy vest: the profile finds its sleeves.
     profiled = profile_top_anchors(mask=mask)
-    if profiled is not None and anchors_plausible(profiled, mask=mask):
+    if profiled is not None and anchors_plausible(profiled, mask=mask) and not _unread_sleeves(profiled, mask=mask):
         return profiled
-    if anchors is not None and trusted:
+    if anchors is not None and trusted and not _unread_sleeves(anchors, mask=mask):
         return anchors
     raise EngineError(
         EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED,

@@ -305,3 +305,20 @@ def test_a_result_with_the_old_garment_showing_through_holes_is_refused(mannequi
     with pytest.raises(EngineError) as caught:
         check_result(alpha=holed, box=(0, 0, width, height), body=body, category=Category.TOPS)
     assert caught.value.code == EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED
+
+
+def test_a_top_whose_sleeves_cannot_be_told_from_its_body_is_refused() -> None:
+    # An inverted trapezoid: twice as wide across the shoulders as at the hem, with no armpit to separate
+    # sleeves from body (long sleeves fused with it in the cut-out). Fitted as sleeveless it would stick out.
+    mask = np.zeros((500, 500), np.uint8)
+    cv2.fillConvexPoly(mask, np.array([[50, 60], [450, 60], [340, 460], [160, 460]], np.int32), 1)
+    with pytest.raises(EngineError) as caught:
+        garment_top_anchors(mask=mask > 0)
+    assert caught.value.code == EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED
+    # A tank top as wide at the chest as at the hem still reads.
+    tank = np.zeros((500, 500), np.uint8)
+    cv2.fillConvexPoly(tank, np.array([[150, 140], [350, 140], [360, 460], [140, 460]], np.int32), 1)
+    cv2.rectangle(tank, (160, 40), (190, 140), 1, -1)
+    cv2.rectangle(tank, (310, 40), (340, 140), 1, -1)
+    anchors = garment_top_anchors(mask=tank > 0)
+    assert anchors.sleeve_l is None and anchors.sleeve_r is None
