@@ -41,4 +41,3 @@ class CustomerImage(models.Model):
 
     def __str__(self) -> str:
         return self.id
-

@@ -53,8 +53,10 @@ api_patterns = [
 urlpatterns = [
     path("tryon/v1/", include(api_patterns)),
     # The playground's short address; the page itself lives with the generations pages of the dashboard.
-    path("dashboard/try-on/", RedirectView.as_view(pattern_name="admin:generations_generation_playground",
-                                                   query_string=True)),
+    path(
+        "dashboard/try-on/",
+        RedirectView.as_view(pattern_name="admin:generations_generation_playground", query_string=True),
+    ),
     path("dashboard/", admin.site.urls),
     path("healthz", health.healthz),
     path("readyz", health.readyz),

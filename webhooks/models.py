@@ -43,9 +43,12 @@ class WebhookEndpoint(models.Model):
 
     account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, related_name="webhook_endpoint")
     url = models.URLField(
-        "URL", max_length=2048, blank=True, default="",
+        "URL",
+        max_length=2048,
+        blank=True,
+        default="",
         help_text="Receives generation.completed and generation.failed events. Empty: no account-level deliveries "
-                  "(per-call webhookUrl targets are still signed with this endpoint's secret).",
+        "(per-call webhookUrl targets are still signed with this endpoint's secret).",
     )
     is_enabled = models.BooleanField("enabled", default=True)
     secret_encrypted = models.TextField(editable=False)

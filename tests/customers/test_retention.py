@@ -28,8 +28,10 @@ def test_expired_uploads_are_purged_and_refused(api, any_storage):
     keep = CustomerImage.objects.get(id=long_).storage_key
     assert customer_images_purge_expired() == 0
     with time_machine.travel(timezone.now() + timezone.timedelta(days=1, seconds=1)):
-        body = {"product": {"externalId": "p", "title": "t", "images": [{"url": "https://cdn.example/a.jpg"}]},
-                "customer": {"id": short}}
+        body = {
+            "product": {"externalId": "p", "title": "t", "images": [{"url": "https://cdn.example/a.jpg"}]},
+            "customer": {"id": short},
+        }
         refused = api.post_json("/tryon/v1/try-on", body)
         assert refused.status_code == 404 and refused.json()["code"] == "IMAGE_NOT_FOUND"
         assert customer_images_purge_expired() == 1

@@ -120,8 +120,9 @@ def test_metadata_stripped_and_rotated(api):
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: rotate 90° CW to display
     exif[0x010F] = "SecretCam"
-    response = api.post(UPLOAD, {"file": _file(jpeg_bytes(width=400, height=300, exif=exif.tobytes())),
-                                 "crop": "false"})
+    response = api.post(
+        UPLOAD, {"file": _file(jpeg_bytes(width=400, height=300, exif=exif.tobytes())), "crop": "false"}
+    )
     image = CustomerImage.objects.get(id=response.json()["imageId"])
     assert (image.width, image.height) == (300, 400)
     stored = blob_read(key=image.storage_key)

@@ -34,8 +34,13 @@ class FakeEngine:
             size = person.size
         buffer = io.BytesIO()
         Image.new("RGB", size, (0, 200, 0)).save(buffer, "JPEG")
-        return TryOnResult(image=buffer.getvalue(), content_type="image/jpeg", engine="fake", engine_version="1",
-                           timings_ms={"paint": 1.0})
+        return TryOnResult(
+            image=buffer.getvalue(),
+            content_type="image/jpeg",
+            engine="fake",
+            engine_version="1",
+            timings_ms={"paint": 1.0},
+        )
 
 
 def retryable(message: str = "busy") -> EngineError:
@@ -65,11 +70,18 @@ class _ImageHandler(http.server.BaseHTTPRequestHandler):
 
 @contextmanager
 def image_server() -> Iterator[tuple[str, type[_ImageHandler]]]:
-    handler = type("Handler", (_ImageHandler,), {"routes": {
-        "/person.jpg": (200, "image/jpeg", jpeg_bytes(width=600, height=800, color=(120, 100, 90))),
-        "/shirt.jpg": (200, "image/jpeg", jpeg_bytes(width=500, height=500, color=(200, 30, 30))),
-        "/page.html": (200, "image/jpeg", b"<html><body>not an image</body></html>"),
-    }, "hits": []})
+    handler = type(
+        "Handler",
+        (_ImageHandler,),
+        {
+            "routes": {
+                "/person.jpg": (200, "image/jpeg", jpeg_bytes(width=600, height=800, color=(120, 100, 90))),
+                "/shirt.jpg": (200, "image/jpeg", jpeg_bytes(width=500, height=500, color=(200, 30, 30))),
+                "/page.html": (200, "image/jpeg", b"<html><body>not an image</body></html>"),
+            },
+            "hits": [],
+        },
+    )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -26,8 +26,11 @@ def _upload(api, customer_id: str | None) -> str:
 
 
 def _tryon(api, base: str, image_id: str, customer_id: str | None, **extra) -> str:
-    body = {"product": {"externalId": "shirt", "title": "Tee", "images": [{"url": f"{base}/shirt.jpg"}]},
-            "customer": {"id": image_id}, **extra}
+    body = {
+        "product": {"externalId": "shirt", "title": "Tee", "images": [{"url": f"{base}/shirt.jpg"}]},
+        "customer": {"id": image_id},
+        **extra,
+    }
     if customer_id:
         body["customerId"] = customer_id
     response = api.post_json(TRYON, body)
@@ -44,8 +47,9 @@ def _signed_path(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
-def test_erasure_removes_every_file_of_the_user_only(api, account, images, fake_engine, eager, any_storage,
-                                                     django_capture_on_commit_callbacks):
+def test_erasure_removes_every_file_of_the_user_only(
+    api, account, images, fake_engine, eager, any_storage, django_capture_on_commit_callbacks
+):
     base, _ = images
     with django_capture_on_commit_callbacks(execute=True):
         mine = _upload(api, "user-1")
@@ -117,8 +121,7 @@ def test_stale_attempt_cannot_finish_and_deletes_its_object(api, account, images
     before = set(all_storage_keys())
     assert _store_and_finish(claim=first, image=b"stale", content_type="image/jpeg", timings={}).status == "stale"
     assert set(all_storage_keys()) == before
-    assert _store_and_finish(claim=second, image=b"fresh", content_type="image/jpeg", timings={}).status == \
-        "completed"
+    assert _store_and_finish(claim=second, image=b"fresh", content_type="image/jpeg", timings={}).status == "completed"
     row = Generation.objects.get(id=generation_id)
     assert row.status == "COMPLETED" and blob_exists(key=row.result_key)
     assert len(set(all_storage_keys()) - before) == 1  # exactly one result object
@@ -127,16 +130,18 @@ def test_stale_attempt_cannot_finish_and_deletes_its_object(api, account, images
 def test_reaper_resends_old_pending_and_times_out_dead_processing(api, account, images, settings, monkeypatch):
     base, _ = images
     sent: list[str] = []
-    monkeypatch.setattr("generations.services.maintenance.generation_enqueue",
-                        lambda *, generation_id: sent.append(generation_id))
+    monkeypatch.setattr(
+        "generations.services.maintenance.generation_enqueue", lambda *, generation_id: sent.append(generation_id)
+    )
     pending = _tryon(api, base, _upload(api, None), None)
     stuck = _tryon(api, base, _upload(api, None), None)
     dead = _tryon(api, base, _upload(api, None), None)
     long_ago = timezone.now() - timezone.timedelta(hours=1)
     Generation.objects.filter(id=pending).update(updated_at=long_ago)
     Generation.objects.filter(id=stuck).update(status="PROCESSING", attempts=1, updated_at=long_ago)
-    Generation.objects.filter(id=dead).update(status="PROCESSING", attempts=settings.TRYON_MAX_ATTEMPTS,
-                                              updated_at=long_ago)
+    Generation.objects.filter(id=dead).update(
+        status="PROCESSING", attempts=settings.TRYON_MAX_ATTEMPTS, updated_at=long_ago
+    )
     stats = generations_reap()
     assert stats == {"resent": 1, "requeued": 1, "timed_out": 1}
     assert sorted(sent) == sorted([pending, stuck])
@@ -147,8 +152,7 @@ def test_reaper_resends_old_pending_and_times_out_dead_processing(api, account, 
     assert generations_reap() == {"resent": 0, "requeued": 0, "timed_out": 0}
 
 
-def test_results_purged_after_retention(api, account, images, fake_engine, eager,
-                                        django_capture_on_commit_callbacks):
+def test_results_purged_after_retention(api, account, images, fake_engine, eager, django_capture_on_commit_callbacks):
     from tryon_project.storage import blob_deletions_process
 
     base, _ = images
@@ -185,9 +189,13 @@ def test_one_credit_twenty_concurrent_requests(images):
     def worker() -> None:
         client = ApiClient(key)
         barrier.wait()
-        response = client.post_json(TRYON, {"product": {"externalId": "same", "title": "Tee",
-                                                        "images": [{"url": f"{base}/shirt.jpg"}]},
-                                            "customer": {"id": image_id}})
+        response = client.post_json(
+            TRYON,
+            {
+                "product": {"externalId": "same", "title": "Tee", "images": [{"url": f"{base}/shirt.jpg"}]},
+                "customer": {"id": image_id},
+            },
+        )
         statuses.append(response.status_code)
         connections.close_all()
 

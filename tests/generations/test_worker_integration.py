@@ -29,8 +29,10 @@ from tests.storage_fixtures import all_storage_keys
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not (settings.REDIS_URL and connection.vendor == "postgresql"),
-                       reason="needs the production stack: PostgreSQL and Redis"),
+    pytest.mark.skipif(
+        not (settings.REDIS_URL and connection.vendor == "postgresql"),
+        reason="needs the production stack: PostgreSQL and Redis",
+    ),
 ]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +42,7 @@ def _worker(*, queue: str, media_root: str, tmp_path: Path, engine_seconds: floa
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
-                        f"{db['NAME']}",
+        f"{db['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.REDIS_URL,
         "CELERY_VISIBILITY_TIMEOUT": "4",
@@ -52,9 +54,25 @@ def _worker(*, queue: str, media_root: str, tmp_path: Path, engine_seconds: floa
         "SLOW_ENGINE_MARKER": str(marker),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tryon_project", "worker", "--pool", "solo", "-Q", queue,
-         "--without-mingle", "--without-gossip", "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tryon_project",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            queue,
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
         stderr=(tmp_path / f"worker-{queue}-{time.monotonic_ns()}.log").open("w"),
     )
 
@@ -81,11 +99,18 @@ def _accepted_generation() -> tuple[Account, str]:
     image_id = client.post("/tryon/v1/images/upload", {"file": photo, "crop": "false"}).json()["imageId"]
     garment = io.BytesIO(jpeg_bytes(color=(10, 10, 200)))
     garment.name = "g.jpg"
-    response = client.post("/tryon/v1/try-on", {
-        "data": json.dumps({"product": {"externalId": "tee", "title": "Tee", "images": [{"fileKey": "g"}]},
-                            "customer": {"id": image_id}}),
-        "g": garment,
-    })
+    response = client.post(
+        "/tryon/v1/try-on",
+        {
+            "data": json.dumps(
+                {
+                    "product": {"externalId": "tee", "title": "Tee", "images": [{"fileKey": "g"}]},
+                    "customer": {"id": image_id},
+                }
+            ),
+            "g": garment,
+        },
+    )
     assert response.status_code == 202, response.content
     return account, response.json()["generationId"]
 
@@ -94,8 +119,7 @@ def test_sigkill_mid_generation_then_another_worker_finishes(settings, tmp_path)
     account, generation_id = _accepted_generation()
     queue = f"crash-{uuid.uuid4().hex[:8]}"
     marker = tmp_path / "started"
-    first = _worker(queue=queue, media_root=settings.MEDIA_ROOT, tmp_path=tmp_path, engine_seconds=60,
-                    marker=marker)
+    first = _worker(queue=queue, media_root=settings.MEDIA_ROOT, tmp_path=tmp_path, engine_seconds=60, marker=marker)
     second = None
     try:
         _send(generation_id, queue)
@@ -104,8 +128,9 @@ def test_sigkill_mid_generation_then_another_worker_finishes(settings, tmp_path)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         marker.unlink()
-        second = _worker(queue=queue, media_root=settings.MEDIA_ROOT, tmp_path=tmp_path, engine_seconds=0,
-                         marker=marker)
+        second = _worker(
+            queue=queue, media_root=settings.MEDIA_ROOT, tmp_path=tmp_path, engine_seconds=0, marker=marker
+        )
         assert _wait(lambda: Generation.objects.get(id=generation_id).is_terminal, 90), "stuck generation"
     finally:
         for process in (first, second):
@@ -141,9 +166,11 @@ def test_broker_down_at_accept_then_reaper_gets_it_done(settings, tmp_path):
     queue = f"reap-{uuid.uuid4().hex[:8]}"
     sent: list[str] = []
     settings.TRYON_REAPER_PENDING_AFTER_SECONDS = 0
-    worker = _worker(queue=queue, media_root=settings.MEDIA_ROOT, tmp_path=tmp_path, engine_seconds=0,
-                     marker=tmp_path / "m")
+    worker = _worker(
+        queue=queue, media_root=settings.MEDIA_ROOT, tmp_path=tmp_path, engine_seconds=0, marker=tmp_path / "m"
+    )
     try:
+
         def enqueue(*, generation_id: str) -> None:
             sent.append(generation_id)
             _send(generation_id, queue)

@@ -64,8 +64,11 @@ def test_differing_upserts_leave_exactly_one_payload(api_key):
             "description": f"description-{index}",
             "metadata": {"index": index},
             "validForDays": index + 1,
-            "images": [{"url": f"https://a.example/{index}/front.jpg"}, {"fileKey": "file"},
-                       {"url": f"https://a.example/{index}/back.jpg"}],
+            "images": [
+                {"url": f"https://a.example/{index}/front.jpg"},
+                {"fileKey": "file"},
+                {"url": f"https://a.example/{index}/back.jpg"},
+            ],
         }
 
     def request_for(index: int):
@@ -77,11 +80,15 @@ def test_differing_upserts_leave_exactly_one_payload(api_key):
     product = Product.objects.get()
     winner = int(product.title.removeprefix("title-"))
     assert (product.description, product.metadata, product.valid_for_days) == (
-        f"description-{winner}", {"index": winner}, winner + 1
+        f"description-{winner}",
+        {"index": winner},
+        winner + 1,
     )
     images = list(product.images.order_by("order"))
     assert [image.source_url for image in images] == [
-        f"https://a.example/{winner}/front.jpg", None, f"https://a.example/{winner}/back.jpg"
+        f"https://a.example/{winner}/front.jpg",
+        None,
+        f"https://a.example/{winner}/back.jpg",
     ]
     assert ProductImage.objects.count() == 3
     # Every replaced upload was deleted after its transaction committed: only the winner's bytes remain.

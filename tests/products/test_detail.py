@@ -62,7 +62,9 @@ def test_retired_methods(api, create, method):
     response = getattr(api, method)(f"{PRODUCTS}/shirt-42", data={"title": "x"}, content_type="application/json")
     assert response.status_code == 405
     assert response.json() == {
-        "code": "METHOD_NOT_ALLOWED", "message": "This method is not allowed on this route.", "status": 405
+        "code": "METHOD_NOT_ALLOWED",
+        "message": "This method is not allowed on this route.",
+        "status": 405,
     }
     assert Product.objects.get().title is None
 

@@ -62,8 +62,12 @@ def server() -> Iterator[_Server]:
 
 
 def _product(account, *urls: str):
-    product, _ = product_upsert(account=account, external_id="p", mode="inline",
-                                fields=ProductInput(images=tuple(ImageInput(url=url) for url in urls)))
+    product, _ = product_upsert(
+        account=account,
+        external_id="p",
+        mode="inline",
+        fields=ProductInput(images=tuple(ImageInput(url=url) for url in urls)),
+    )
     return product
 
 
@@ -163,8 +167,13 @@ def test_uploaded_image_is_read_from_storage(api, account, jpeg):
 
 def test_snapshot(api, account, jpeg, server):
     server.routes["/a.jpg"] = (200, "image/jpeg", jpeg_bytes())
-    body = {"externalId": "snap", "title": "Tee", "description": "Soft", "category": "tops",
-            "images": [{"url": server.url("/a.jpg")}, {"fileKey": "f"}]}
+    body = {
+        "externalId": "snap",
+        "title": "Tee",
+        "description": "Soft",
+        "category": "tops",
+        "images": [{"url": server.url("/a.jpg")}, {"fileKey": "f"}],
+    }
     api.post(PRODUCTS, data=multipart(body, f=jpeg))
     product = product_get(account=account, external_id="snap")
     url_image, upload_image = product.images.all()
@@ -179,10 +188,20 @@ def test_snapshot(api, account, jpeg, server):
         "description": "Soft",
         "category": "tops",
         "images": [
-            {"image_id": url_image.pk, "order": 0, "source_url": server.url("/a.jpg"), "upload_ref": None,
-             "stored_key": url_image.cached_key},
-            {"image_id": upload_image.pk, "order": 1, "source_url": None, "upload_ref": upload_image.upload_ref,
-             "stored_key": upload_image.upload_key},
+            {
+                "image_id": url_image.pk,
+                "order": 0,
+                "source_url": server.url("/a.jpg"),
+                "upload_ref": None,
+                "stored_key": url_image.cached_key,
+            },
+            {
+                "image_id": upload_image.pk,
+                "order": 1,
+                "source_url": None,
+                "upload_ref": upload_image.upload_ref,
+                "stored_key": upload_image.upload_key,
+            },
         ],
     }
     assert url_image.cached_key and upload_image.upload_key

@@ -22,7 +22,9 @@ def _absent(api, external_id: str) -> None:
     ):
         assert response.status_code == 404
         assert response.json() == {
-            "code": "PRODUCT_NOT_FOUND", "message": f"Product '{external_id}' not found.", "status": 404
+            "code": "PRODUCT_NOT_FOUND",
+            "message": f"Product '{external_id}' not found.",
+            "status": 404,
         }
     assert external_id not in [item["externalId"] for item in api.get(PRODUCTS).json()["items"]]
 
@@ -87,10 +89,12 @@ def test_changing_valid_for_days_recomputes_the_expiry(api, create):
 def test_inline_and_one_shot_lifetimes(api, account):
     images = (ImageInput(url="https://a.example/1.jpg"),)
     with time_machine.travel(T0, tick=False):
-        inline, _ = product_upsert(account=account, external_id="inline-1", fields=ProductInput(images=images),
-                                   mode="inline")
-        one_shot, _ = product_upsert(account=account, external_id=None, fields=ProductInput(images=images),
-                                     mode="one_shot")
+        inline, _ = product_upsert(
+            account=account, external_id="inline-1", fields=ProductInput(images=images), mode="inline"
+        )
+        one_shot, _ = product_upsert(
+            account=account, external_id=None, fields=ProductInput(images=images), mode="one_shot"
+        )
     with time_machine.travel(T0 + timedelta(days=6), tick=False):
         assert api.get(f"{PRODUCTS}/{one_shot.external_id}").status_code == 200
         product_touch(product=inline)
@@ -120,7 +124,11 @@ def test_inline_upsert_of_an_expired_catalog_product_starts_a_new_inline_one(api
     with time_machine.travel(T0, tick=False):
         create(validForDays=1)
     with time_machine.travel(T0 + timedelta(days=3), tick=False):
-        product, created = product_upsert(account=account, external_id="shirt-42", mode="inline",
-                                          fields=ProductInput(images=(ImageInput(url="https://a.example/1.jpg"),)))
+        product, created = product_upsert(
+            account=account,
+            external_id="shirt-42",
+            mode="inline",
+            fields=ProductInput(images=(ImageInput(url="https://a.example/1.jpg"),)),
+        )
     assert created is True
     assert (product.kind, product.valid_for_days) == ("inline", 15)

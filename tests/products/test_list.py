@@ -143,10 +143,18 @@ def test_one_shot_and_expired_products_are_not_listed(api, create, account):
     with time_machine.travel(T0, tick=False):
         create("forever")
         create("short", validForDays=1)
-        product_upsert(account=account, external_id=None, mode="one_shot",
-                       fields=ProductInput(images=(ImageInput(url="https://a.example/1.jpg"),)))
-        product_upsert(account=account, external_id="inline", mode="inline",
-                       fields=ProductInput(images=(ImageInput(url="https://a.example/1.jpg"),)))
+        product_upsert(
+            account=account,
+            external_id=None,
+            mode="one_shot",
+            fields=ProductInput(images=(ImageInput(url="https://a.example/1.jpg"),)),
+        )
+        product_upsert(
+            account=account,
+            external_id="inline",
+            mode="inline",
+            fields=ProductInput(images=(ImageInput(url="https://a.example/1.jpg"),)),
+        )
     with time_machine.travel(T0 + timedelta(hours=1), tick=False):
         assert sorted(_ids(api.get(PRODUCTS).json())) == ["forever", "inline", "short"]
     with time_machine.travel(T0 + timedelta(days=2), tick=False):

@@ -40,8 +40,12 @@ def test_inline_create_lives_15_days_and_is_listed(api, account):
 
 
 def test_inline_update_is_partial(account):
-    product_upsert(account=account, external_id="p", fields=_item(title="a", description="d",
-                                                                  images=(ImageInput(url=URL),)), mode="inline")
+    product_upsert(
+        account=account,
+        external_id="p",
+        fields=_item(title="a", description="d", images=(ImageInput(url=URL),)),
+        mode="inline",
+    )
     product, created = product_upsert(account=account, external_id="p", fields=_item(title="b"), mode="inline")
     assert created is False
     assert (product.title, product.description, product.valid_for_days) == ("b", "d", 15)
@@ -53,8 +57,10 @@ def test_inline_never_shortens_a_catalog_product(api, create, account, valid_for
     create(validForDays=valid_for_days)
     before = Product.objects.get()
     product, created = product_upsert(
-        account=account, external_id="shirt-42",
-        fields=_item(title="inline title", images=(ImageInput(url=URL),), valid_for_days=1), mode="inline",
+        account=account,
+        external_id="shirt-42",
+        fields=_item(title="inline title", images=(ImageInput(url=URL),), valid_for_days=1),
+        mode="inline",
     )
     assert created is False
     assert (product.kind, product.valid_for_days, product.expires_at) == ("catalog", valid_for_days, before.expires_at)
@@ -79,10 +85,12 @@ def test_catalog_update_of_an_inline_product_without_valid_for_days_keeps_it(api
 
 @time_machine.travel(T0, tick=False)
 def test_one_shot_gets_a_server_id_and_7_days(api, account):
-    first, created = product_upsert(account=account, external_id=None, fields=_item(images=(ImageInput(url=URL),)),
-                                    mode="one_shot")
-    second, _ = product_upsert(account=account, external_id=None, fields=_item(images=(ImageInput(url=URL),)),
-                               mode="one_shot")
+    first, created = product_upsert(
+        account=account, external_id=None, fields=_item(images=(ImageInput(url=URL),)), mode="one_shot"
+    )
+    second, _ = product_upsert(
+        account=account, external_id=None, fields=_item(images=(ImageInput(url=URL),)), mode="one_shot"
+    )
     assert created is True
     assert re.fullmatch(r"_anon_[A-Za-z0-9_-]{22}", first.external_id)  # 128 random bits
     assert first.external_id != second.external_id
@@ -108,11 +116,19 @@ def test_programming_errors_are_not_api_errors(account):
 
 
 def test_reusing_an_image_url_keeps_its_cached_copy(account):
-    product, _ = product_upsert(account=account, external_id="p", mode="inline",
-                                fields=_item(images=(ImageInput(url=URL), ImageInput(url="https://x.example/2.jpg"))))
+    product, _ = product_upsert(
+        account=account,
+        external_id="p",
+        mode="inline",
+        fields=_item(images=(ImageInput(url=URL), ImageInput(url="https://x.example/2.jpg"))),
+    )
     ProductImage.objects.filter(product=product, source_url=URL).update(cached_key="product-cache/k.jpg")
-    product, _ = product_upsert(account=account, external_id="p", mode="inline",
-                                fields=_item(images=(ImageInput(url="https://x.example/3.jpg"), ImageInput(url=URL))))
+    product, _ = product_upsert(
+        account=account,
+        external_id="p",
+        mode="inline",
+        fields=_item(images=(ImageInput(url="https://x.example/3.jpg"), ImageInput(url=URL))),
+    )
     images = list(product.images.all())
     assert [(image.source_url, image.order, image.cached_key) for image in images] == [
         ("https://x.example/3.jpg", 0, None),
@@ -144,8 +160,12 @@ def test_parser_keeps_unset_apart_from_null():
         ({"externalId": "p", "images": [{"url": "ftp://x/y"}]}, "product", "VALIDATION_FAILED", "product.images.0.url"),
         ({"externalId": "p", "images": [{}]}, "products.0", "INVALID_IMAGE_INPUT", "products.0.images.0"),
         ({"externalId": "_anon_x", "title": "t"}, "product", "VALIDATION_FAILED", "product.externalId"),
-        ({"externalId": "p", "images": [{"fileKey": "f"}]}, "product", "MULTIPART_FILE_NOT_FOUND",
-         "product.images.0.fileKey"),
+        (
+            {"externalId": "p", "images": [{"fileKey": "f"}]},
+            "product",
+            "MULTIPART_FILE_NOT_FOUND",
+            "product.images.0.fileKey",
+        ),
         ({"externalId": "p", "metadata": "x"}, "products.0", "VALIDATION_FAILED", "products.0.metadata"),
     ],
 )

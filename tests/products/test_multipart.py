@@ -84,8 +84,9 @@ def test_undecodable_file(api, jpeg):
 
 
 def test_too_small_image(api):
-    response = api.post(PRODUCTS, data=multipart({"externalId": "p1", "images": [{"fileKey": "f"}]},
-                                                 f=jpeg_bytes(width=32, height=32)))
+    response = api.post(
+        PRODUCTS, data=multipart({"externalId": "p1", "images": [{"fileKey": "f"}]}, f=jpeg_bytes(width=32, height=32))
+    )
     assert (response.status_code, response.json()["code"]) == (400, "INVALID_IMAGE")
     assert state() == (0, 0, [])
 

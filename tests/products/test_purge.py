@@ -20,16 +20,29 @@ T0 = datetime(2026, 5, 13, 10, 0, tzinfo=UTC)
 
 
 def _upsert(account, external_id, mode="inline"):
-    product, _ = product_upsert(account=account, external_id=external_id, mode=mode,
-                                fields=ProductInput(images=(ImageInput(url="https://a.example/1.jpg"),)))
+    product, _ = product_upsert(
+        account=account,
+        external_id=external_id,
+        mode=mode,
+        fields=ProductInput(images=(ImageInput(url="https://a.example/1.jpg"),)),
+    )
     return product
 
 
 def test_purge_deletes_expired_products_and_their_blobs(api, account, jpeg, django_capture_on_commit_callbacks):
     other = AccountFactory()
     with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
-        api.post(PRODUCTS, data=multipart({"externalId": "short", "validForDays": 1,
-                                           "images": [{"fileKey": "f"}, {"url": "https://a.example/2.jpg"}]}, f=jpeg))
+        api.post(
+            PRODUCTS,
+            data=multipart(
+                {
+                    "externalId": "short",
+                    "validForDays": 1,
+                    "images": [{"fileKey": "f"}, {"url": "https://a.example/2.jpg"}],
+                },
+                f=jpeg,
+            ),
+        )
         api.post(PRODUCTS, data=multipart({"externalId": "forever", "images": [{"fileKey": "f"}]}, f=jpeg))
         for _ in range(5):
             _upsert(other, None, mode="one_shot")

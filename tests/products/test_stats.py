@@ -54,15 +54,22 @@ def test_zero_when_no_generation(api, create):
         response = api.get(STATS, query)
         assert response.status_code == 200
         assert response.json() == {
-            "totalGenerations": 0, "completedGenerations": 0, "failedGenerations": 0, "avgGenerationTimeMs": 0
+            "totalGenerations": 0,
+            "completedGenerations": 0,
+            "failedGenerations": 0,
+            "avgGenerationTimeMs": 0,
         }
 
 
 def test_counts_in_an_inclusive_window(api, create, account):
     generation = _generation_model()
     create()
-    other_product, _ = product_upsert(account=account, external_id=None, mode="one_shot",
-                                      fields=ProductInput(images=(ImageInput(url="https://a.example/1.jpg"),)))
+    other_product, _ = product_upsert(
+        account=account,
+        external_id=None,
+        mode="one_shot",
+        fields=ProductInput(images=(ImageInput(url="https://a.example/1.jpg"),)),
+    )
     rows = [
         ("COMPLETED", 1000, datetime(2026, 5, 1, 0, 0, tzinfo=UTC)),
         ("COMPLETED", 2001, datetime(2026, 5, 31, 23, 59, 59, 999000, tzinfo=UTC)),
@@ -72,18 +79,26 @@ def test_counts_in_an_inclusive_window(api, create, account):
         ("COMPLETED", 9000, datetime(2026, 6, 1, tzinfo=UTC)),  # outside the window
     ]
     for status, duration, created_at in rows:
-        row = generation.objects.create(account=account, product_external_id="shirt-42", status=status,
-                                        duration_ms=duration, error_code="ENGINE_ERROR" if status == "FAILED" else "")
+        row = generation.objects.create(
+            account=account,
+            product_external_id="shirt-42",
+            status=status,
+            duration_ms=duration,
+            error_code="ENGINE_ERROR" if status == "FAILED" else "",
+        )
         generation.objects.filter(pk=row.pk).update(created_at=created_at)
-    generation.objects.create(account=account, product_external_id=other_product.external_id, status="COMPLETED",
-                              duration_ms=5)
+    generation.objects.create(
+        account=account, product_external_id=other_product.external_id, status="COMPLETED", duration_ms=5
+    )
     response = api.get(STATS, {"from": "2026-05-01", "to": "2026-05-31"})
     assert response.json() == {
-        "totalGenerations": 5, "completedGenerations": 2, "failedGenerations": 1, "avgGenerationTimeMs": 1500
+        "totalGenerations": 5,
+        "completedGenerations": 2,
+        "failedGenerations": 1,
+        "avgGenerationTimeMs": 1500,
     }
     assert api.get(STATS).json()["totalGenerations"] == 6
     assert api.get(f"{PRODUCTS}/{other_product.external_id}/stats").json()["completedGenerations"] == 1
-
 
 
 @pytest.mark.parametrize(
@@ -92,8 +107,10 @@ def test_counts_in_an_inclusive_window(api, create, account):
         ({"from": "2026-05-01T10:00:00+02:00"}, {"from": datetime(2026, 5, 1, 8, 0, tzinfo=UTC)}),
         ({"from": "2026-05-01T10:00:00 02:00"}, {"from": datetime(2026, 5, 1, 8, 0, tzinfo=UTC)}),  # "+" unencoded
         ({"from": "2026-05-01T10:00:00"}, {"from": datetime(2026, 5, 1, 10, 0, tzinfo=UTC)}),
-        ({"from": "2026-05-01", "to": "2026-05-01"},
-         {"from": datetime(2026, 5, 1, tzinfo=UTC), "to": datetime(2026, 5, 1, 23, 59, 59, 999999, tzinfo=UTC)}),
+        (
+            {"from": "2026-05-01", "to": "2026-05-01"},
+            {"from": datetime(2026, 5, 1, tzinfo=UTC), "to": datetime(2026, 5, 1, 23, 59, 59, 999999, tzinfo=UTC)},
+        ),
         ({"to": "2026-05-01T10:00:00.000Z"}, {"to": datetime(2026, 5, 1, 10, 0, tzinfo=UTC)}),
     ],
 )

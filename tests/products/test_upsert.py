@@ -78,7 +78,8 @@ def test_partial_update_changes_only_the_sent_fields(api, create):
 def test_update_images_replace_the_whole_list(api, create):
     create(images=[{"url": "https://a.example/1.jpg"}, {"url": "https://a.example/2.jpg"}])
     response = api.post_json(
-        PRODUCTS, {"externalId": "shirt-42", "images": [{"url": "https://a.example/3.jpg"}, {"url": "https://a.example/1.jpg"}]}
+        PRODUCTS,
+        {"externalId": "shirt-42", "images": [{"url": "https://a.example/3.jpg"}, {"url": "https://a.example/1.jpg"}]},
     )
     assert response.status_code == 200
     assert response.json()["images"] == [
@@ -105,7 +106,9 @@ def test_valid_for_days_omitted_on_update_is_unchanged(api, create):
 
 
 def test_image_urls_alias(api):
-    response = api.post_json(PRODUCTS, {"externalId": "p1", "imageUrls": ["https://a.example/1.jpg", "http://b.example/2.png"]})
+    response = api.post_json(
+        PRODUCTS, {"externalId": "p1", "imageUrls": ["https://a.example/1.jpg", "http://b.example/2.png"]}
+    )
     assert response.status_code == 201
     assert response.json()["images"] == [
         {"sourceUrl": "https://a.example/1.jpg", "order": 0},
@@ -256,8 +259,9 @@ def test_bad_url_in_source_form_and_image_urls_paths(api):
         api, {"externalId": "p1", "images": [{"source": {"url": "ftp://x/1.jpg"}}]}, 400, "VALIDATION_FAILED"
     )
     assert [d["path"] for d in payload["details"]] == ["images.0.source.url"]
-    payload = _refused(api, {"externalId": "p1", "imageUrls": ["https://ok.example/a.jpg", "nope"]}, 400,
-                       "VALIDATION_FAILED")
+    payload = _refused(
+        api, {"externalId": "p1", "imageUrls": ["https://ok.example/a.jpg", "nope"]}, 400, "VALIDATION_FAILED"
+    )
     assert [d["path"] for d in payload["details"]] == ["imageUrls.1"]
 
 
@@ -277,14 +281,21 @@ def test_every_offending_field_is_listed(api):
         "VALIDATION_FAILED",
     )
     assert sorted(d["path"] for d in payload["details"]) == [
-        "category", "description", "images.0", "metadata", "title", "validForDays"
+        "category",
+        "description",
+        "images.0",
+        "metadata",
+        "title",
+        "validForDays",
     ]
 
 
 @pytest.mark.parametrize("value", [0, 366, -1, "5", 1.5, True, {}])
 def test_valid_for_days_range(api, value):
     payload = _refused(
-        api, {"externalId": "p1", "imageUrls": IMG, "validForDays": value}, 400,
+        api,
+        {"externalId": "p1", "imageUrls": IMG, "validForDays": value},
+        400,
         "VALIDATION_FAILED",
     )
     assert [d["path"] for d in payload["details"]] == ["validForDays"]

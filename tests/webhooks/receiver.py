@@ -83,7 +83,7 @@ def verify(*, secret: str, headers: dict[str, str], body: bytes, tolerance_s: in
     msg_id, timestamp = headers["webhook-id"], headers["webhook-timestamp"]
     if abs(time.time() - int(timestamp)) > tolerance_s:
         return False
-    key = base64.b64decode(secret[len("whsec_"):])
+    key = base64.b64decode(secret[len("whsec_") :])
     expected = base64.b64encode(hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest())
     entries = [entry.split(",", 1) for entry in headers["webhook-signature"].split(" ")]
     return any(version == "v1" and hmac.compare_digest(value.encode(), expected) for version, value in entries)

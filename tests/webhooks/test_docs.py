@@ -61,6 +61,12 @@ def test_node_snippet_verifies(delivered, tmp_path):
     body = base64.b64encode(received.body).decode()
     tampered = base64.b64encode(received.body + b" ").decode()
     cases = [[secret, body], [secret, tampered], ["whsec_" + base64.b64encode(b"y" * 32).decode(), body]]
-    output = subprocess.run(["node", str(script)], input=json.dumps({"headers": received.headers, "cases": cases}),
-                            capture_output=True, text=True, check=True, timeout=30).stdout
+    output = subprocess.run(
+        ["node", str(script)],
+        input=json.dumps({"headers": received.headers, "cases": cases}),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
     assert json.loads(output) == [True, False, False]

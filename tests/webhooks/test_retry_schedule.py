@@ -26,14 +26,19 @@ def test_default_schedule_retries_for_more_than_24_hours(settings):
 
 
 @pytest.fixture
-def failing_delivery(api, account, receiver, person_id, fake_engine, eager, monkeypatch,
-                     django_capture_on_commit_callbacks) -> tuple[WebhookDelivery, list]:
+def failing_delivery(
+    api, account, receiver, person_id, fake_engine, eager, monkeypatch, django_capture_on_commit_callbacks
+) -> tuple[WebhookDelivery, list]:
     """A delivery whose first attempt got a 500, with task sends recorded instead of run."""
     sent: list[tuple[str, float]] = []
-    monkeypatch.setattr("webhooks.services.attempts.webhook_delivery_send",
-                        lambda *, delivery_id, countdown=0: sent.append((delivery_id, countdown)))
-    monkeypatch.setattr("webhooks.services.events.webhook_delivery_send",
-                        lambda *, delivery_id, countdown=0: sent.append((delivery_id, countdown)))
+    monkeypatch.setattr(
+        "webhooks.services.attempts.webhook_delivery_send",
+        lambda *, delivery_id, countdown=0: sent.append((delivery_id, countdown)),
+    )
+    monkeypatch.setattr(
+        "webhooks.services.events.webhook_delivery_send",
+        lambda *, delivery_id, countdown=0: sent.append((delivery_id, countdown)),
+    )
     endpoint_for(account, receiver.url("/hook"))
     receiver.answers = [(500, {})] * 20
     generation_id = run_tryon(api, django_capture_on_commit_callbacks, receiver, person_id)
@@ -48,8 +53,9 @@ def _attempt_now(delivery: WebhookDelivery, capture) -> str:
         return webhook_delivery_attempt(delivery_id=delivery.id).status
 
 
-def test_backoff_is_scheduled_and_an_early_task_does_nothing(failing_delivery, receiver,
-                                                             django_capture_on_commit_callbacks):
+def test_backoff_is_scheduled_and_an_early_task_does_nothing(
+    failing_delivery, receiver, django_capture_on_commit_callbacks
+):
     delivery, sent = failing_delivery
     before = timezone.now()
     assert _attempt_now(delivery, django_capture_on_commit_callbacks) == "retrying"
@@ -89,8 +95,9 @@ def test_long_delays_are_left_to_the_sweep(failing_delivery, receiver, django_ca
 def test_sweep_purges_old_finished_deliveries_only(failing_delivery, settings):
     delivery, _ = failing_delivery
     old = timezone.now() - timedelta(days=settings.TRYON_WEBHOOK_LOG_DAYS + 1)
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(created_at=old, next_attempt_at=timezone.now() + timedelta(
-        hours=1))
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        created_at=old, next_attempt_at=timezone.now() + timedelta(hours=1)
+    )
     assert webhook_deliveries_sweep()["purged"] == 0  # still pending: kept
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed", next_attempt_at=None)
     assert webhook_deliveries_sweep()["purged"] == 1

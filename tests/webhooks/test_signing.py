@@ -25,7 +25,7 @@ from webhooks.signing import (
 def test_secret_format_is_standard_webhooks():
     secret = secret_generate()
     assert re.fullmatch(r"whsec_[A-Za-z0-9+/]+={0,2}", secret)
-    assert len(base64.b64decode(secret[len("whsec_"):])) == 32
+    assert len(base64.b64decode(secret[len("whsec_") :])) == 32
     assert secret != secret_generate()
 
 
@@ -33,8 +33,10 @@ def test_signature_matches_a_known_vector():
     # The example of the Standard Webhooks specification (github.com/standard-webhooks/standard-webhooks).
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     body = b'{"test": 2432232314}'
-    assert signature(secret=secret, message_id="msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp=1614265330,
-                     body=body) == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert (
+        signature(secret=secret, message_id="msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp=1614265330, body=body)
+        == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    )
 
 
 def test_headers_verify_with_any_of_several_secrets():
@@ -51,7 +53,7 @@ def test_headers_verify_with_any_of_several_secrets():
 def test_secret_is_encrypted_under_secret_key_and_its_fallbacks():
     secret = secret_generate()
     token = secret_encrypt(secret=secret)
-    assert secret not in token and secret[len("whsec_"):] not in token
+    assert secret not in token and secret[len("whsec_") :] not in token
     assert secret_decrypt(token=token) == secret
     with override_settings(SECRET_KEY="another-key", SECRET_KEY_FALLBACKS=[]), pytest.raises(SecretUnreadableError):
         secret_decrypt(token=token)

@@ -31,11 +31,14 @@ def _contacted(connects: list, target: tuple | None) -> bool:
 
 @pytest.mark.parametrize("url, target, message", BLOCKED)
 @pytest.mark.parametrize("path", [TRYON, f"{TRYON}/sync"])
-def test_per_call_webhook_url_refused_with_400_and_nothing_created(api, account, person_id, connects, path, url,
-                                                                   target, message,
-                                                                   django_capture_on_commit_callbacks):
-    body = {"product": {"externalId": "s", "title": "Tee", "images": [{"url": "https://cdn.example.com/s.jpg"}]},
-            "customer": {"id": person_id}, "webhookUrl": url}
+def test_per_call_webhook_url_refused_with_400_and_nothing_created(
+    api, account, person_id, connects, path, url, target, message, django_capture_on_commit_callbacks
+):
+    body = {
+        "product": {"externalId": "s", "title": "Tee", "images": [{"url": "https://cdn.example.com/s.jpg"}]},
+        "customer": {"id": person_id},
+        "webhookUrl": url,
+    }
     with django_capture_on_commit_callbacks() as callbacks:
         response = api.post_json(path, body)
     assert response.status_code == 400, response.content
@@ -53,15 +56,21 @@ def test_per_call_webhook_url_refused_with_400_and_nothing_created(api, account,
 
 def test_metadata_address_stays_refused_inside_an_allowed_range(api, person_id, connects, settings):
     settings.TRYON_FETCH_ALLOW_NETWORKS = ["169.254.0.0/16"]
-    response = api.post_json(TRYON, {"product": {"externalId": "s", "title": "Tee",
-                                                 "images": [{"url": "https://cdn.example.com/s.jpg"}]},
-                                     "customer": {"id": person_id}, "webhookUrl": "http://169.254.169.254/"})
+    response = api.post_json(
+        TRYON,
+        {
+            "product": {"externalId": "s", "title": "Tee", "images": [{"url": "https://cdn.example.com/s.jpg"}]},
+            "customer": {"id": person_id},
+            "webhookUrl": "http://169.254.169.254/",
+        },
+    )
     assert response.status_code == 400
     assert ("169.254.169.254", 80) not in connects
 
 
-def test_allowed_per_call_url_is_accepted_without_being_contacted(api, receiver, person_id,
-                                                                  django_capture_on_commit_callbacks):
+def test_allowed_per_call_url_is_accepted_without_being_contacted(
+    api, receiver, person_id, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks():
         response = api.post_json(TRYON, tryon_body(receiver, person_id, webhook_url=receiver.url("/later")))
     assert response.status_code == 202
@@ -94,8 +103,10 @@ def test_dashboard_refuses_a_blocked_url_on_change(merchant, account, receiver, 
     from webhooks.services import webhook_endpoint_create
 
     endpoint, _ = webhook_endpoint_create(account=account, url=receiver.url("/ok"))
-    response = merchant.post(f"/dashboard/webhooks/webhookendpoint/{endpoint.pk}/change/",
-                             {"url": "http://169.254.169.254/", "is_enabled": "on"})
+    response = merchant.post(
+        f"/dashboard/webhooks/webhookendpoint/{endpoint.pk}/change/",
+        {"url": "http://169.254.169.254/", "is_enabled": "on"},
+    )
     assert response.status_code == 200 and "errorlist" in response.content.decode()
     endpoint.refresh_from_db()
     assert endpoint.url == receiver.url("/ok")
