@@ -50,8 +50,9 @@ def stack_env(var_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True,
-                            capture_output=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True, capture_output=True
+    )
     return result.stdout.strip()
 
 
@@ -72,9 +73,23 @@ def wait_http(port: int, path: str = "/healthz", timeout: float = 60) -> None:
 def web(env: dict[str, str], *, workers: int = 2):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tryon_project.asgi:application", "--host", "127.0.0.1", "--port",
-         str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tryon_project.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         wait_http(port)
@@ -88,9 +103,24 @@ def web(env: dict[str, str], *, workers: int = 2):
 def celery_workers(env: dict[str, str], *, count: int = 1, concurrency: int = 1):
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tryon_project", "worker", "--concurrency", str(concurrency),
-             "--without-mingle", "--without-gossip", "--loglevel", "WARNING", "-n", f"bench{i}@%h"],
-            cwd=ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tryon_project",
+                "worker",
+                "--concurrency",
+                str(concurrency),
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "WARNING",
+                "-n",
+                f"bench{i}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
         )
         for i in range(count)
     ]
@@ -104,8 +134,15 @@ def celery_workers(env: dict[str, str], *, count: int = 1, concurrency: int = 1)
             process.wait(30)
 
 
-def request(port: int, method: str, path: str, *, key: str | None = None, body: dict | None = None,
-            conn: http.client.HTTPConnection | None = None) -> tuple[int, dict]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    key: str | None = None,
+    body: dict | None = None,
+    conn: http.client.HTTPConnection | None = None,
+) -> tuple[int, dict]:
     own = conn is None
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     headers = {"x-api-key": key} if key else {}

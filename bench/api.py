@@ -76,20 +76,27 @@ def _poll_latencies(port: int, path: str, key: str, seconds: float) -> list[floa
 
 def main() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="tryon-bench-"))
-    env = stack_env(var_dir, TRYON_BENCH_VIEWS="true", TRYON_SYNC_WAIT_SECONDS="8",
-                    TRYON_RATE_LIMIT_PER_MINUTE="100000000")
+    env = stack_env(
+        var_dir, TRYON_BENCH_VIEWS="true", TRYON_SYNC_WAIT_SECONDS="8", TRYON_RATE_LIMIT_PER_MINUTE="100000000"
+    )
     manage(env, "migrate", "--noinput")
-    key = manage(env, "create_account", f"bench-{int(time.time())}", "--credits", "100000", "--rate-limit",
-                 "100000000")
+    key = manage(env, "create_account", f"bench-{int(time.time())}", "--credits", "100000", "--rate-limit", "100000000")
     with web(env, workers=2) as port:
         base = f"http://127.0.0.1:{port}/tryon/v1"
-        image_id = requests.post(f"{base}/images/upload", headers={"x-api-key": key},
-                                 files={"file": ("p.jpg", _photo(), "image/jpeg")}, data={"crop": "false"},
-                                 timeout=30).json()["imageId"]
+        image_id = requests.post(
+            f"{base}/images/upload",
+            headers={"x-api-key": key},
+            files={"file": ("p.jpg", _photo(), "image/jpeg")},
+            data={"crop": "false"},
+            timeout=30,
+        ).json()["imageId"]
         product = {"externalId": "bench-tee", "title": "Tee", "images": [{"url": "https://cdn.example/tee.jpg"}]}
-        mock = requests.post(f"{base}/try-on", headers={"x-api-key": key}, timeout=30,
-                             json={"product": {**product, "externalId": "bench-mock", "title": "mock"},
-                                   "customer": {"id": image_id}}).json()
+        mock = requests.post(
+            f"{base}/try-on",
+            headers={"x-api-key": key},
+            timeout=30,
+            json={"product": {**product, "externalId": "bench-mock", "title": "mock"}, "customer": {"id": image_id}},
+        ).json()
         poll_path = f"/tryon/v1/generations/{mock['generationId']}"
 
         bare = _throughput(port, "/bench/bare", None)
@@ -99,8 +106,12 @@ def main() -> None:
         with requests.Session() as session:
             for _ in range(60):
                 started = time.perf_counter()
-                response = session.post(f"{base}/try-on", headers={"x-api-key": key}, timeout=30,
-                                        json={"product": product, "customer": {"id": image_id}})
+                response = session.post(
+                    f"{base}/try-on",
+                    headers={"x-api-key": key},
+                    timeout=30,
+                    json={"product": product, "customer": {"id": image_id}},
+                )
                 accept.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 202, response.text
         accept = accept[10:]  # warm-up
@@ -109,8 +120,9 @@ def main() -> None:
         statuses: list[int] = []
 
         def waiter() -> None:
-            status, _ = request(port, "POST", "/tryon/v1/try-on/sync", key=key,
-                                body={"product": product, "customer": {"id": image_id}})
+            status, _ = request(
+                port, "POST", "/tryon/v1/try-on/sync", key=key, body={"product": product, "customer": {"id": image_id}}
+            )
             statuses.append(status)
 
         waiters = [threading.Thread(target=waiter) for _ in range(50)]

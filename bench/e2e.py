@@ -84,11 +84,20 @@ def engine_baseline_ms(person: bytes, garment: bytes, runs: int = 15) -> float:
 
 def one_generation(session: requests.Session, base: str, key: str, person: bytes) -> tuple[float, str, str]:
     started = time.perf_counter()
-    upload = session.post(f"{base}/images/upload", headers={"x-api-key": key}, timeout=60,
-                          files={"file": ("me.jpg", person, "image/jpeg")}, data={"crop": "true"})
+    upload = session.post(
+        f"{base}/images/upload",
+        headers={"x-api-key": key},
+        timeout=60,
+        files={"file": ("me.jpg", person, "image/jpeg")},
+        data={"crop": "true"},
+    )
     assert upload.status_code == 201, upload.text
-    accepted = session.post(f"{base}/try-on", headers={"x-api-key": key}, timeout=60,
-                            json={"product": {"externalId": "e2e-tee"}, "customer": {"id": upload.json()["imageId"]}})
+    accepted = session.post(
+        f"{base}/try-on",
+        headers={"x-api-key": key},
+        timeout=60,
+        json={"product": {"externalId": "e2e-tee"}, "customer": {"id": upload.json()["imageId"]}},
+    )
     assert accepted.status_code == 202, accepted.text
     generation_id = accepted.json()["generationId"]
     while True:
@@ -106,16 +115,26 @@ def main() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="tryon-bench-e2e-"))
     env = stack_env(var_dir, TRYON_ENGINE="local", TRYON_RATE_LIMIT_PER_MINUTE="100000000")
     manage(env, "migrate", "--noinput")
-    key = manage(env, "create_account", f"bench-e2e-{int(time.time())}", "--credits", "100000", "--rate-limit",
-                 "100000000")
+    key = manage(
+        env, "create_account", f"bench-e2e-{int(time.time())}", "--credits", "100000", "--rate-limit", "100000000"
+    )
     latencies: list[float] = []
     outcomes: list[tuple[str, str]] = []
     with web(env, workers=2) as port, celery_workers(env, count=2, concurrency=1) as workers:
         base = f"http://127.0.0.1:{port}/tryon/v1"
-        product = requests.post(f"{base}/products", headers={"x-api-key": key}, timeout=60,
-                                files={"data": (None, '{"externalId": "e2e-tee", "title": "Tee", "category": "tops",'
-                                                      ' "images": [{"fileKey": "g"}]}', "application/json"),
-                                       "g": ("g.jpg", garment, "image/jpeg")})
+        product = requests.post(
+            f"{base}/products",
+            headers={"x-api-key": key},
+            timeout=60,
+            files={
+                "data": (
+                    None,
+                    '{"externalId": "e2e-tee", "title": "Tee", "category": "tops", "images": [{"fileKey": "g"}]}',
+                    "application/json",
+                ),
+                "g": ("g.jpg", garment, "image/jpeg"),
+            },
+        )
         assert product.status_code in (200, 201), product.text
         with requests.Session() as session:  # warm-up: model load in both workers
             for _ in range(4):

@@ -51,13 +51,18 @@ def _tally(name, response_time, response, exception, **_):
 def _write_tally(environment, **_):
     target = os.environ.get("LOAD_STATUS_FILE")
     if target:
-        Path(target).write_text(json.dumps({"status": status_tally, "polled_outcomes": outcomes,
-                                            "response_ms": response_ms}))
+        Path(target).write_text(
+            json.dumps({"status": status_tally, "polled_outcomes": outcomes, "response_ms": response_ms})
+        )
 
 
 def product_payload(external_id: str) -> dict:
-    data = {"externalId": external_id, "title": f"Tee {random.randint(1, 10**6)}", "category": "tops",
-            "images": [{"fileKey": "g"}]}
+    data = {
+        "externalId": external_id,
+        "title": f"Tee {random.randint(1, 10**6)}",
+        "category": "tops",
+        "images": [{"fileKey": "g"}],
+    }
     return {"data": (None, json.dumps(data), "application/json"), "g": ("g.jpg", GARMENT, "image/jpeg")}
 
 
@@ -74,13 +79,23 @@ class Shopper(HttpUser):
     def try_on(self) -> None:
         self.cycle += 1
         if not self.image_id or self.cycle % 2:
-            upload = self.client.post("/tryon/v1/images/upload", data={"crop": "true"}, name="POST /images/upload",
-                                      files={"file": ("me.jpg", PERSON, "image/jpeg")})
+            upload = self.client.post(
+                "/tryon/v1/images/upload",
+                data={"crop": "true"},
+                name="POST /images/upload",
+                files={"file": ("me.jpg", PERSON, "image/jpeg")},
+            )
             if upload.status_code != 201:
                 return
             self.image_id = upload.json()["imageId"]
-        accepted = self.client.post("/tryon/v1/try-on", name="POST /try-on", json={
-            "product": {"externalId": f"load-tee-{random.randrange(PRODUCTS)}"}, "customer": {"id": self.image_id}})
+        accepted = self.client.post(
+            "/tryon/v1/try-on",
+            name="POST /try-on",
+            json={
+                "product": {"externalId": f"load-tee-{random.randrange(PRODUCTS)}"},
+                "customer": {"id": self.image_id},
+            },
+        )
         if accepted.status_code != 202:
             return
         generation_id = accepted.json()["generationId"]
@@ -103,5 +118,6 @@ class Merchant(HttpUser):
 
     @task
     def upsert(self) -> None:
-        self.client.post("/tryon/v1/products", name="POST /products",
-                         files=product_payload(f"load-tee-{random.randrange(PRODUCTS)}"))
+        self.client.post(
+            "/tryon/v1/products", name="POST /products", files=product_payload(f"load-tee-{random.randrange(PRODUCTS)}")
+        )

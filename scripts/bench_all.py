@@ -39,8 +39,9 @@ def describe(script: Path) -> str:
 def run(script: Path, env: dict[str, str]) -> tuple[dict[str, str], float, int, str]:
     started = time.monotonic()
     # -P: the script's folder is not put on sys.path, where bench/products.py would shadow the `products` app.
-    result = subprocess.run([sys.executable, "-P", str(script)], cwd=ROOT, env=env, text=True, capture_output=True,
-                            timeout=TIMEOUT_SECONDS)
+    result = subprocess.run(
+        [sys.executable, "-P", str(script)], cwd=ROOT, env=env, text=True, capture_output=True, timeout=TIMEOUT_SECONDS
+    )
     figures: dict[str, str] = {}
     for line in result.stdout.splitlines():
         if line.startswith("#") or "=" not in line:
@@ -50,10 +51,22 @@ def run(script: Path, env: dict[str, str]) -> tuple[dict[str, str], float, int, 
 
 
 def machine() -> list[str]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
-    memory_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory_kb = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     versions = []
     for command in (["psql", "--version"], ["redis-server", "--version"]):
         try:
@@ -80,8 +93,11 @@ def main() -> int:
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     # locustfile.py is the traffic of `make load`, not a benchmark that prints figures; quality.py (`make quality`)
     # needs a folder of photos the project does not ship; its section is bench/quality.md (QUALITY_SECTION).
-    scripts = sorted(p for p in (ROOT / "bench").glob("*.py")
-                     if not p.name.startswith("_") and p.name not in ("locustfile.py", "quality.py"))
+    scripts = sorted(
+        p
+        for p in (ROOT / "bench").glob("*.py")
+        if not p.name.startswith("_") and p.name not in ("locustfile.py", "quality.py")
+    )
     sections, failures = [], []
     for script in scripts:
         print(f"bench: {script.name} ...", flush=True)
@@ -91,8 +107,14 @@ def main() -> int:
             print(stderr, file=sys.stderr)
         ratios = {k: v for k, v in figures.items() if RATIO.search(k)}
         absolute = {k: v for k, v in figures.items() if k not in ratios}
-        lines = [f"## {script.stem}", "", describe(script), "",
-                 f"Exit status {code}; ran {seconds:.0f} s. Command: `.venv/bin/python bench/{script.name}`.", ""]
+        lines = [
+            f"## {script.stem}",
+            "",
+            describe(script),
+            "",
+            f"Exit status {code}; ran {seconds:.0f} s. Command: `.venv/bin/python bench/{script.name}`.",
+            "",
+        ]
         if ratios:
             lines += ["| ratio (against the baseline of the same run) | value |", "|---|---|"]
             lines += [f"| `{k}` | **{v}** |" for k, v in ratios.items()]

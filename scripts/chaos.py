@@ -60,6 +60,7 @@ BASE = {
 
 # --- processes -----------------------------------------------------------------------------------------------------
 
+
 class Redis:
     """A throwaway redis-server without persistence: a restart comes back empty, like a lost broker."""
 
@@ -73,8 +74,22 @@ class Redis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             ping = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True)
@@ -132,6 +147,7 @@ class PgProxy:
     def restore(self) -> None:
         async def listen():
             self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+
         self._call(listen())
 
     def cut(self) -> None:
@@ -140,6 +156,7 @@ class PgProxy:
             await self.server.wait_closed()
             for transport in list(self.transports):
                 transport.abort()
+
         self._call(drop())
 
     def url(self) -> str:
@@ -147,18 +164,35 @@ class PgProxy:
 
 
 def _spawn(env: dict[str, str], args: list[str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "tryon_project", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=log.open("a"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tryon_project", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("a"),
+    )
 
 
 def worker(env: dict[str, str], name: str, var_dir: Path, **extra: str) -> subprocess.Popen:
-    return _spawn({**env, **extra}, ["worker", "--concurrency", "1", "--without-mingle", "--without-gossip",
-                                     "--loglevel", "WARNING", "-n", f"{name}@%h"], var_dir / f"{name}.log")
+    return _spawn(
+        {**env, **extra},
+        [
+            "worker",
+            "--concurrency",
+            "1",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "WARNING",
+            "-n",
+            f"{name}@%h",
+        ],
+        var_dir / f"{name}.log",
+    )
 
 
 def beat(env: dict[str, str], var_dir: Path) -> subprocess.Popen:
-    return _spawn(env, ["beat", "--loglevel", "WARNING", "-s", str(var_dir / "beat-schedule")],
-                  var_dir / "beat.log")
+    return _spawn(env, ["beat", "--loglevel", "WARNING", "-s", str(var_dir / "beat-schedule")], var_dir / "beat.log")
 
 
 def kill_tree(process: subprocess.Popen) -> None:
@@ -188,6 +222,7 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 # --- the API -------------------------------------------------------------------------------------------------------
 
+
 class Client:
     def __init__(self, port: int, key: str) -> None:
         self.base = f"http://127.0.0.1:{port}/tryon/v1"
@@ -198,19 +233,34 @@ class Client:
         self.image_id = ""
 
     def prepare(self) -> None:
-        product = self.session.post(f"{self.base}/products", timeout=60, files={
-            "data": (None, '{"externalId": "chaos-tee", "title": "Tee", "category": "tops",'
-                           ' "images": [{"fileKey": "g"}]}', "application/json"),
-            "g": ("g.jpg", self.garment, "image/jpeg")})
+        product = self.session.post(
+            f"{self.base}/products",
+            timeout=60,
+            files={
+                "data": (
+                    None,
+                    '{"externalId": "chaos-tee", "title": "Tee", "category": "tops", "images": [{"fileKey": "g"}]}',
+                    "application/json",
+                ),
+                "g": ("g.jpg", self.garment, "image/jpeg"),
+            },
+        )
         assert product.status_code in (200, 201), product.text
-        upload = self.session.post(f"{self.base}/images/upload", timeout=60, data={"crop": "true"},
-                                   files={"file": ("me.jpg", self.person, "image/jpeg")})
+        upload = self.session.post(
+            f"{self.base}/images/upload",
+            timeout=60,
+            data={"crop": "true"},
+            files={"file": ("me.jpg", self.person, "image/jpeg")},
+        )
         assert upload.status_code == 201, upload.text
         self.image_id = upload.json()["imageId"]
 
     def try_on(self) -> requests.Response:
-        return self.session.post(f"{self.base}/try-on", timeout=60, json={
-            "product": {"externalId": "chaos-tee"}, "customer": {"id": self.image_id}})
+        return self.session.post(
+            f"{self.base}/try-on",
+            timeout=60,
+            json={"product": {"externalId": "chaos-tee"}, "customer": {"id": self.image_id}},
+        )
 
 
 class Stream:
@@ -248,9 +298,10 @@ class Stream:
                 self.accepted.append(response.json()["generationId"])
             if self.accepted:
                 last = self.accepted[-1]
-                self._note("GET /generations/{id}",
-                           lambda last=last: self.client.session.get(f"{self.client.base}/generations/{last}",
-                                                                     timeout=60))
+                self._note(
+                    "GET /generations/{id}",
+                    lambda last=last: self.client.session.get(f"{self.client.base}/generations/{last}", timeout=60),
+                )
             self.stopping.wait(self.interval)
 
     def __enter__(self) -> Stream:
@@ -266,8 +317,9 @@ class Stream:
 
 
 def statuses(responses) -> str:
-    counts = collections.Counter(f"{status} {code}".strip() if status else f"no response ({code})"
-                                 for _, _, status, code, _ in responses)
+    counts = collections.Counter(
+        f"{status} {code}".strip() if status else f"no response ({code})" for _, _, status, code, _ in responses
+    )
     return ", ".join(f"{label}: {n}" for label, n in sorted(counts.items())) or "none"
 
 
@@ -279,15 +331,21 @@ def first_ok_after(stream: Stream, moment: float) -> float | None:
 
 # --- the database's view -------------------------------------------------------------------------------------------
 
+
 def account_key(env: dict[str, str], name: str) -> str:
-    return manage(env, "create_account", f"{name}-{int(time.time())}", "--credits", "100000", "--rate-limit",
-                  "100000000")
+    return manage(
+        env, "create_account", f"{name}-{int(time.time())}", "--credits", "100000", "--rate-limit", "100000000"
+    )
 
 
 def rows(ids: list[str]) -> dict[str, tuple[str, int, str]]:
     with psycopg.connect(database_url()) as conn:
-        return {gid: (status, attempts, result) for gid, status, attempts, result in conn.execute(
-            "SELECT id, status, attempts, result_key FROM generations_generation WHERE id = ANY(%s)", (ids,))}
+        return {
+            gid: (status, attempts, result)
+            for gid, status, attempts, result in conn.execute(
+                "SELECT id, status, attempts, result_key FROM generations_generation WHERE id = ANY(%s)", (ids,)
+            )
+        }
 
 
 def wait_terminal(ids: list[str], timeout: float) -> float:
@@ -304,13 +362,18 @@ def wait_terminal(ids: list[str], timeout: float) -> float:
 def audit(ids: list[str], key: str, media: Path) -> dict[str, int | str]:
     """Integrity after a scenario, from the database and the storage folder, not from the API."""
     with psycopg.connect(database_url()) as conn:
-        account_id = conn.execute("SELECT account_id FROM accounts_apikey WHERE prefix = %s",
-                                  (key[:12],)).fetchone()[0]
-        found = dict(conn.execute("SELECT id, status FROM generations_generation WHERE account_id = %s",
-                                  (account_id,)).fetchall())
+        account_id = conn.execute("SELECT account_id FROM accounts_apikey WHERE prefix = %s", (key[:12],)).fetchone()[0]
+        found = dict(
+            conn.execute(
+                "SELECT id, status FROM generations_generation WHERE account_id = %s", (account_id,)
+            ).fetchall()
+        )
         ledger = collections.defaultdict(list)
-        for ref, kind in conn.execute("SELECT generation_ref, kind FROM accounts_creditledgerentry "
-                                      "WHERE account_id = %s AND generation_ref IS NOT NULL", (account_id,)):
+        for ref, kind in conn.execute(
+            "SELECT generation_ref, kind FROM accounts_creditledgerentry "
+            "WHERE account_id = %s AND generation_ref IS NOT NULL",
+            (account_id,),
+        ):
             ledger[ref].append(kind)
     results = [p for p in (media / "result").rglob("*") if p.is_file()] if (media / "result").exists() else []
     completed = sum(1 for status in found.values() if status == "COMPLETED")
@@ -342,6 +405,7 @@ def stack(env: dict[str, str], var_dir: Path, *, workers: int = 2, with_beat: bo
 
 # --- scenarios -----------------------------------------------------------------------------------------------------
 
+
 def worker_crash(redis: Redis) -> dict:
     var_dir = Path(tempfile.mkdtemp(prefix="tryon-chaos-crash-"))
     env = stack_env(var_dir, **BASE, REDIS_URL=redis.url, SLOW_ENGINE_SECONDS="4")
@@ -370,8 +434,13 @@ def worker_crash(redis: Redis) -> dict:
             attempts = max(a for _, a, _ in rows(ids).values())
     finally:
         stop([p for p in (victim, spare, replacement) if p is not None])
-    return {"processing_when_killed": running, "drain_s": drain, "since_kill_s": time.monotonic() - killed_at,
-            "max_attempts": attempts, **audit(ids, key, var_dir / "media")}
+    return {
+        "processing_when_killed": running,
+        "drain_s": drain,
+        "since_kill_s": time.monotonic() - killed_at,
+        "max_attempts": attempts,
+        **audit(ids, key, var_dir / "media"),
+    }
 
 
 def broker_outage(redis: Redis) -> dict:
@@ -394,11 +463,16 @@ def broker_outage(redis: Redis) -> dict:
         during = stream.window(down, up)
     errors = [r for r in stream.responses if r[2] >= 500 or r[2] == 0]
     return {
-        "outage_s": up - down, "during": statuses(during), "requests": len(stream.responses),
+        "outage_s": up - down,
+        "during": statuses(during),
+        "requests": len(stream.responses),
         "accepted_during": sum(1 for r in during if r[2] == 202),
-        "errors": len(errors), "error_codes": statuses(errors),
+        "errors": len(errors),
+        "error_codes": statuses(errors),
         "max_latency_during_s": max((r[4] for r in during), default=0.0),
-        "recovery_s": recovery, "drain_s": drain, **audit(stream.accepted, key, var_dir / "media"),
+        "recovery_s": recovery,
+        "drain_s": drain,
+        **audit(stream.accepted, key, var_dir / "media"),
     }
 
 
@@ -408,8 +482,9 @@ def database_outage(redis: Redis) -> dict:
     proxy.restore()
     # A short pool timeout: a request that cannot get a connection answers 503 after 2 s instead of holding the
     # client for the default 10 s.
-    env = stack_env(var_dir, **BASE, REDIS_URL=redis.url, SLOW_ENGINE_SECONDS="1", DB_POOL_TIMEOUT="2",
-                    DB_CONNECT_TIMEOUT="2")
+    env = stack_env(
+        var_dir, **BASE, REDIS_URL=redis.url, SLOW_ENGINE_SECONDS="1", DB_POOL_TIMEOUT="2", DB_CONNECT_TIMEOUT="2"
+    )
     env["DATABASE_URL"] = proxy.url()
     key = account_key(env, "chaos-pg")
     with stack(env, var_dir) as (port, _):
@@ -427,18 +502,24 @@ def database_outage(redis: Redis) -> dict:
         during = stream.window(down + 0.5, up)
     server_errors = [r for r in during if r[2] >= 500]
     return {
-        "outage_s": up - down, "during": statuses(during), "requests": len(stream.responses),
+        "outage_s": up - down,
+        "during": statuses(during),
+        "requests": len(stream.responses),
         "unavailable": sum(1 for r in stream.responses if r[2] == 503),
-        "all_503_json": bool(server_errors) and all(r[2] == 503 and r[3] == "SERVICE_UNAVAILABLE"
-                                                    for r in server_errors),
-        "non_503_errors": statuses([r for r in stream.responses if (r[2] >= 500 and r[2] != 503) or r[2] == 0
-                                    or r[3] == "not-json"]),
+        "all_503_json": bool(server_errors)
+        and all(r[2] == 503 and r[3] == "SERVICE_UNAVAILABLE" for r in server_errors),
+        "non_503_errors": statuses(
+            [r for r in stream.responses if (r[2] >= 500 and r[2] != 503) or r[2] == 0 or r[3] == "not-json"]
+        ),
         "max_latency_during_s": max((r[4] for r in during), default=0.0),
-        "recovery_s": first_ok_after(stream, up), "drain_s": drain, **audit(stream.accepted, key, var_dir / "media"),
+        "recovery_s": first_ok_after(stream, up),
+        "drain_s": drain,
+        **audit(stream.accepted, key, var_dir / "media"),
     }
 
 
 # --- the document --------------------------------------------------------------------------------------------------
+
 
 def seconds(value: float | None) -> str:
     return "never" if value is None else f"{value:.1f} s"

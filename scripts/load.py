@@ -57,22 +57,36 @@ def prepare(base: str, key: str) -> None:
     garment = (SAMPLES / "tshirt.jpg").read_bytes()
     for index in range(PRODUCTS):
         data = {"externalId": f"load-tee-{index}", "title": "Tee", "category": "tops", "images": [{"fileKey": "g"}]}
-        response = requests.post(f"{base}/products", headers=headers, timeout=60, files={
-            "data": (None, json.dumps(data), "application/json"), "g": ("g.jpg", garment, "image/jpeg")})
+        response = requests.post(
+            f"{base}/products",
+            headers=headers,
+            timeout=60,
+            files={"data": (None, json.dumps(data), "application/json"), "g": ("g.jpg", garment, "image/jpeg")},
+        )
         assert response.status_code in (200, 201), response.text
-    upload = requests.post(f"{base}/images/upload", headers=headers, timeout=60, data={"crop": "true"},
-                           files={"file": ("me.jpg", (SAMPLES / "person.jpg").read_bytes(), "image/jpeg")})
+    upload = requests.post(
+        f"{base}/images/upload",
+        headers=headers,
+        timeout=60,
+        data={"crop": "true"},
+        files={"file": ("me.jpg", (SAMPLES / "person.jpg").read_bytes(), "image/jpeg")},
+    )
     assert upload.status_code == 201, upload.text
     ids = []
     for _ in range(4):
-        accepted = requests.post(f"{base}/try-on", headers=headers, timeout=60, json={
-            "product": {"externalId": "load-tee-0"}, "customer": {"id": upload.json()["imageId"]}})
+        accepted = requests.post(
+            f"{base}/try-on",
+            headers=headers,
+            timeout=60,
+            json={"product": {"externalId": "load-tee-0"}, "customer": {"id": upload.json()["imageId"]}},
+        )
         assert accepted.status_code == 202, accepted.text
         ids.append(accepted.json()["generationId"])
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        states = [requests.get(f"{base}/generations/{gid}", headers=headers, timeout=60).json()["status"]
-                  for gid in ids]
+        states = [
+            requests.get(f"{base}/generations/{gid}", headers=headers, timeout=60).json()["status"] for gid in ids
+        ]
         if all(state in ("COMPLETED", "FAILED") for state in states):
             return
         time.sleep(0.5)
@@ -84,30 +98,65 @@ def failure_codes(key: str, since: datetime) -> str:
         rows = conn.execute(
             "SELECT g.error_code, count(*) FROM generations_generation g JOIN accounts_apikey k "
             "ON k.account_id = g.account_id WHERE k.prefix = %s AND g.created_at >= %s AND g.status = 'FAILED' "
-            "GROUP BY g.error_code ORDER BY 1", (key[:12], since)).fetchall()
+            "GROUP BY g.error_code ORDER BY 1",
+            (key[:12], since),
+        ).fetchall()
     return ", ".join(f"`{code}`: {n}" for code, n in rows) or "none"
 
 
 def account_counts(key: str, since: datetime) -> dict[str, int]:
     with psycopg.connect(database_url()) as conn:
-        account_id = conn.execute("SELECT account_id FROM accounts_apikey WHERE prefix = %s",
-                                  (key[:12],)).fetchone()[0]
-        return dict(conn.execute("SELECT status, count(*) FROM generations_generation WHERE account_id = %s "
-                                 "AND created_at >= %s GROUP BY status", (account_id, since)).fetchall())
+        account_id = conn.execute("SELECT account_id FROM accounts_apikey WHERE prefix = %s", (key[:12],)).fetchone()[0]
+        return dict(
+            conn.execute(
+                "SELECT status, count(*) FROM generations_generation WHERE account_id = %s "
+                "AND created_at >= %s GROUP BY status",
+                (account_id, since),
+            ).fetchall()
+        )
 
 
 def run_locust(port: int, key: str, var_dir: Path) -> tuple[dict, float]:
     status_file = var_dir / "status.json"
-    env = {**os.environ, "LOAD_API_KEY": key, "LOAD_PRODUCTS": str(PRODUCTS), "LOAD_SHOPPERS": str(SHOPPERS),
-           "LOAD_SHOPPER_PACING": str(SHOPPER_PACING), "LOAD_MERCHANT_PACING": str(MERCHANT_PACING),
-           "LOAD_STATUS_FILE": str(status_file)}
+    env = {
+        **os.environ,
+        "LOAD_API_KEY": key,
+        "LOAD_PRODUCTS": str(PRODUCTS),
+        "LOAD_SHOPPERS": str(SHOPPERS),
+        "LOAD_SHOPPER_PACING": str(SHOPPER_PACING),
+        "LOAD_MERCHANT_PACING": str(MERCHANT_PACING),
+        "LOAD_STATUS_FILE": str(status_file),
+    }
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-         "--users", str(SHOPPERS + 1), "--spawn-rate", str(SHOPPERS + 1), "--run-time", f"{DURATION}s",
-         "--stop-timeout", "130", "--host", f"http://127.0.0.1:{port}", "--only-summary",
-         "--loglevel", "WARNING", "--exit-code-on-error", "0"],
-        cwd=ROOT, env=env, check=True, timeout=DURATION + 300, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "--users",
+            str(SHOPPERS + 1),
+            "--spawn-rate",
+            str(SHOPPERS + 1),
+            "--run-time",
+            f"{DURATION}s",
+            "--stop-timeout",
+            "130",
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            "--exit-code-on-error",
+            "0",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=DURATION + 300,
+        stdout=subprocess.DEVNULL,
     )
     return json.loads(status_file.read_text()), time.monotonic() - started
 
@@ -116,8 +165,7 @@ def main() -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="tryon-load-"))
     env = stack_env(var_dir, TRYON_ENGINE="local", TRYON_RATE_LIMIT_PER_MINUTE="100000000")
     manage(env, "migrate", "--noinput")
-    key = manage(env, "create_account", f"load-{int(time.time())}", "--credits", "1000000", "--rate-limit",
-                 "100000000")
+    key = manage(env, "create_account", f"load-{int(time.time())}", "--credits", "1000000", "--rate-limit", "100000000")
     with web(env, workers=2) as port, celery_workers(env, count=2, concurrency=1) as workers:
         prepare(f"http://127.0.0.1:{port}/tryon/v1", key)
         rss_start = [tree_rss_mb(psutil.Process(w.pid)) for w in workers]
@@ -170,9 +218,11 @@ def main() -> int:
         samples = every if name == "all" else tally["response_ms"].get(name, [])
         if samples:
             errors = sum(failures.values()) if name == "all" else failures[name]
-            lines.append(f"| `{name}` | {len(samples)} | {len(samples) / DURATION:.2f} |"
-                         f" {percentile(samples, 50):.0f} | {percentile(samples, 95):.0f} |"
-                         f" {percentile(samples, 99):.0f} | {max(samples):.0f} | {errors} |")
+            lines.append(
+                f"| `{name}` | {len(samples)} | {len(samples) / DURATION:.2f} |"
+                f" {percentile(samples, 50):.0f} | {percentile(samples, 95):.0f} |"
+                f" {percentile(samples, 99):.0f} | {max(samples):.0f} | {errors} |"
+            )
     completed, failed = counts.get("COMPLETED", 0), counts.get("FAILED", 0)
     outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(tally["polled_outcomes"].items())) or "none"
     rss_ratio = max(end / start for end, start in zip(rss_end, rss_start, strict=True))

@@ -56,8 +56,9 @@ def demo_logo() -> bytes:
     width, height = 420, 120
     logo = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(logo)
-    draw.rounded_rectangle((4, 4, width - 4, height - 4), radius=56, fill=(255, 255, 255, 235),
-                           outline=(30, 30, 30, 255), width=6)
+    draw.rounded_rectangle(
+        (4, 4, width - 4, height - 4), radius=56, fill=(255, 255, 255, 235), outline=(30, 30, 30, 255), width=6
+    )
     font = ImageFont.load_default(size=58)
     draw.text((width / 2, height / 2), "MY SHOP", font=font, fill=(30, 30, 30, 255), anchor="mm")
     buffer = io.BytesIO()
@@ -81,8 +82,9 @@ def main() -> None:
     print(f"watermark: wrote {SAMPLE.relative_to(ROOT)} ({len(sample) // 1024} KiB)")
     logo = demo_logo()
     (DOCS / "demo-logo.png").write_bytes(logo)
-    after = watermark_composite(image=sample, logo=logo, position="bottom-right", size_pct=30, opacity_pct=80,
-                                margin_pct=3)
+    after = watermark_composite(
+        image=sample, logo=logo, position="bottom-right", size_pct=30, opacity_pct=80, margin_pct=3
+    )
     (DOCS / "before-after.jpg").write_bytes(side_by_side(sample, after))
     print("watermark: wrote docs/watermark/demo-logo.png and docs/watermark/before-after.jpg")
 

@@ -7,8 +7,9 @@ import io
 from PIL import Image
 
 
-def jpeg_bytes(*, width: int = 400, height: int = 500, color: tuple[int, int, int] = (200, 60, 40),
-               exif: bytes | None = None) -> bytes:
+def jpeg_bytes(
+    *, width: int = 400, height: int = 500, color: tuple[int, int, int] = (200, 60, 40), exif: bytes | None = None
+) -> bytes:
     buffer = io.BytesIO()
     image = Image.new("RGB", (width, height), color)
     if exif is not None:

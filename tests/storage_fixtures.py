@@ -38,8 +38,11 @@ def moto_endpoint() -> Iterator[str]:
 def _use_s3(settings, endpoint: str) -> str:
     bucket = f"tryon-{uuid.uuid4().hex[:12]}"
     boto3.client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     ).create_bucket(Bucket=bucket)
     settings.AWS_STORAGE_BUCKET_NAME = bucket
     settings.AWS_S3_ENDPOINT_URL = endpoint

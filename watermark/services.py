@@ -70,8 +70,13 @@ def watermark_settings_update(
                 row.logo_key, row.logo_width, row.logo_height = new_key, normalized.width, normalized.height
             elif remove_logo:
                 row.logo_key, row.logo_width, row.logo_height = "", None, None
-            for field, value in (("enabled", enabled), ("position", position), ("size_pct", size_pct),
-                                 ("opacity_pct", opacity_pct), ("margin_pct", margin_pct)):
+            for field, value in (
+                ("enabled", enabled),
+                ("position", position),
+                ("size_pct", size_pct),
+                ("opacity_pct", opacity_pct),
+                ("margin_pct", margin_pct),
+            ):
                 if value is not None:
                     setattr(row, field, value)
             row.updated_by = updated_by

@@ -14,8 +14,11 @@ def test_missing_key_exact_body(anon, db):
     response = anon.get(CREDITS)
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
-    assert json.loads(response.content) == {"code": "MISSING_API_KEY", "message": "Missing x-api-key header.",
-                                            "status": 401}
+    assert json.loads(response.content) == {
+        "code": "MISSING_API_KEY",
+        "message": "Missing x-api-key header.",
+        "status": 401,
+    }
 
 
 def test_empty_key_is_missing(db):

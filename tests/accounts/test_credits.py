@@ -20,8 +20,9 @@ def test_reserve_and_refund_exactly_once(account):
     assert credits_refund(account_id=account.pk, generation_ref="gen_a") is False
     account.refresh_from_db()
     assert account.credit_balance == 10
-    kinds = list(CreditLedgerEntry.objects.filter(generation_ref="gen_a").values_list("kind", "amount",
-                                                                                        "balance_after"))
+    kinds = list(
+        CreditLedgerEntry.objects.filter(generation_ref="gen_a").values_list("kind", "amount", "balance_after")
+    )
     assert sorted(kinds) == [(LedgerKind.REFUND, 1, 10), (LedgerKind.RESERVE, -1, 9)]
 
 

@@ -39,8 +39,9 @@ def test_merchant_cannot_reach_staff_pages_or_change_balance(two_merchants):
     bob = _login("bob", "pw-bob-123")
     assert bob.get("/dashboard/accounts/accountmembership/").status_code == 403
     assert bob.get("/dashboard/auth/user/").status_code == 403
-    bob.post(f"/dashboard/accounts/account/{second.pk}/change/",
-             {"customer_retention_days": 3, "credit_balance": 99999})
+    bob.post(
+        f"/dashboard/accounts/account/{second.pk}/change/", {"customer_retention_days": 3, "credit_balance": 99999}
+    )
     second.refresh_from_db()
     assert second.credit_balance == 0
     assert second.customer_retention_days == 3

@@ -37,7 +37,11 @@ def _check(env: dict[str, str]) -> subprocess.CompletedProcess:
     keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "VIRTUAL_ENV"}}
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env={**keep, **env}, text=True, capture_output=True, timeout=120,
+        cwd=ROOT,
+        env={**keep, **env},
+        text=True,
+        capture_output=True,
+        timeout=120,
     )
 
 
@@ -49,8 +53,12 @@ def test_production_profile_passes_check_deploy(tmp_path):
 
 
 def test_the_check_does_fail_without_the_https_settings(tmp_path):
-    env = {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(64), "TRYON_VAR_DIR": str(tmp_path / "var"),
-           "SECURE_SSL_REDIRECT": "false"}
+    env = {
+        **PRODUCTION_ENV,
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "TRYON_VAR_DIR": str(tmp_path / "var"),
+        "SECURE_SSL_REDIRECT": "false",
+    }
     result = _check(env)
     assert result.returncode != 0
     assert "security.W008" in result.stderr

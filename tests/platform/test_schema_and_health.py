@@ -22,8 +22,11 @@ def test_openapi_json_served_without_key(anon, db):
     if "$ref" in code:
         code = schema["components"]["schemas"][code["$ref"].rsplit("/", 1)[1]]
     assert set(code["enum"]) == {c.name for c in ErrorCode}
-    assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {"type": "apiKey", "in": "header",
-                                                                       "name": "x-api-key"}
+    assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+    }
 
 
 def test_docs_ui_served_locally(anon, db):

@@ -23,8 +23,12 @@ def shops(db):
     alpha, beta = AccountFactory(name="alpha-shop"), AccountFactory(name="beta-shop")
     dashboard_user_create(account=alpha, username="alice", password="pw-alice-123")
     dashboard_user_create(account=beta, username="bob", password="pw-bob-123")
-    product_upsert(account=beta, external_id="beta-tee", mode="catalog",
-                   fields=ProductInput(title="Beta tee", images=(ImageInput(url="https://beta.example/t.jpg"),)))
+    product_upsert(
+        account=beta,
+        external_id="beta-tee",
+        mode="catalog",
+        fields=ProductInput(title="Beta tee", images=(ImageInput(url="https://beta.example/t.jpg"),)),
+    )
     return alpha, beta
 
 
@@ -37,8 +41,17 @@ def _login(username: str, password: str) -> Client:
 def test_merchant_sees_own_products_with_thumbnails(shops, jpeg):
     alpha, _ = shops
     api = ApiClient(api_key_for(alpha))
-    api.post(PRODUCTS, data=multipart({"externalId": "alpha-tee", "title": "Alpha tee",
-                                       "images": [{"fileKey": "f"}, {"url": "https://alpha.example/b.jpg"}]}, f=jpeg))
+    api.post(
+        PRODUCTS,
+        data=multipart(
+            {
+                "externalId": "alpha-tee",
+                "title": "Alpha tee",
+                "images": [{"fileKey": "f"}, {"url": "https://alpha.example/b.jpg"}],
+            },
+            f=jpeg,
+        ),
+    )
     upload_key = ProductImage.objects.get(upload_key__isnull=False).upload_key
     alice = _login("alice", "pw-alice-123")
     html = alice.get(LIST).content.decode()
@@ -58,14 +71,16 @@ def test_merchant_sees_own_products_with_thumbnails(shops, jpeg):
 def test_merchant_deletes_through_the_service(shops, jpeg, django_capture_on_commit_callbacks):
     alpha, _ = shops
     with django_capture_on_commit_callbacks(execute=True):
-        ApiClient(api_key_for(alpha)).post(PRODUCTS, data=multipart(
-            {"externalId": "alpha-tee", "images": [{"fileKey": "f"}]}, f=jpeg))
+        ApiClient(api_key_for(alpha)).post(
+            PRODUCTS, data=multipart({"externalId": "alpha-tee", "images": [{"fileKey": "f"}]}, f=jpeg)
+        )
     own = Product.objects.get(external_id="alpha-tee")
     beta_product = Product.objects.get(external_id="beta-tee")
     alice = _login("alice", "pw-alice-123")
     with django_capture_on_commit_callbacks(execute=True):
-        response = alice.post(LIST, {"action": "delete_selected", "_selected_action": [own.pk, beta_product.pk],
-                                     "post": "yes"})
+        response = alice.post(
+            LIST, {"action": "delete_selected", "_selected_action": [own.pk, beta_product.pk], "post": "yes"}
+        )
     assert response.status_code in (200, 302)
     assert list(Product.objects.values_list("external_id", flat=True)) == ["beta-tee"]
     assert all_storage_keys() == []

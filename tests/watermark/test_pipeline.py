@@ -20,13 +20,17 @@ LOGO_CENTRE = (30 + 75, 30 + 37)
 
 def _body(base: str, image_id: str, shape: str, watermark: bool | None) -> dict:
     if shape == "v14":
-        body = {"products": [{"externalId": "tee", "title": "Tee", "imageUrls": [f"{base}/shirt.jpg"]}],
-                "person": {"image": {"source": {"id": image_id}}}}
+        body = {
+            "products": [{"externalId": "tee", "title": "Tee", "imageUrls": [f"{base}/shirt.jpg"]}],
+            "person": {"image": {"source": {"id": image_id}}},
+        }
         if watermark is not None:
             body["output"] = {"watermark": watermark}
         return body
-    body = {"product": {"externalId": "tee", "title": "Tee", "images": [{"url": f"{base}/shirt.jpg"}]},
-            "customer": {"id": image_id}}
+    body = {
+        "product": {"externalId": "tee", "title": "Tee", "images": [{"url": f"{base}/shirt.jpg"}]},
+        "customer": {"id": image_id},
+    }
     if watermark is not None:
         body["useWatermark"] = watermark
     return body
@@ -59,11 +63,11 @@ def _logo(account, **overrides) -> None:
 
 
 @pytest.mark.parametrize(("shape", "watermark"), [("v12", False), ("v14", False)])
-def test_opt_out_gives_byte_identical_result(api, account, images, uploaded_image_id, fake_engine, eager,
-                                             django_capture_on_commit_callbacks, shape, watermark):
+def test_opt_out_gives_byte_identical_result(
+    api, account, images, uploaded_image_id, fake_engine, eager, django_capture_on_commit_callbacks, shape, watermark
+):
     _logo(account)
-    generation = _try_on(api, django_capture_on_commit_callbacks,
-                         _body(images[0], uploaded_image_id, shape, watermark))
+    generation = _try_on(api, django_capture_on_commit_callbacks, _body(images[0], uploaded_image_id, shape, watermark))
     assert generation.use_watermark is False
     plain = _engine_output(fake_engine)
     assert blob_read(key=generation.result_key) == plain
@@ -71,8 +75,9 @@ def test_opt_out_gives_byte_identical_result(api, account, images, uploaded_imag
 
 
 @pytest.mark.parametrize("setup", ["no-settings", "no-logo", "disabled"])
-def test_no_enabled_logo_gives_byte_identical_result(api, account, images, uploaded_image_id, fake_engine, eager,
-                                                     django_capture_on_commit_callbacks, setup):
+def test_no_enabled_logo_gives_byte_identical_result(
+    api, account, images, uploaded_image_id, fake_engine, eager, django_capture_on_commit_callbacks, setup
+):
     if setup == "no-logo":
         watermark_settings_update(account=account, enabled=True)
     elif setup == "disabled":
@@ -83,8 +88,9 @@ def test_no_enabled_logo_gives_byte_identical_result(api, account, images, uploa
 
 
 @pytest.mark.parametrize("shape", ["v12", "v14"])
-def test_default_call_is_watermarked_and_signed_url_serves_it(api, account, images, uploaded_image_id, fake_engine,
-                                                             eager, django_capture_on_commit_callbacks, shape):
+def test_default_call_is_watermarked_and_signed_url_serves_it(
+    api, account, images, uploaded_image_id, fake_engine, eager, django_capture_on_commit_callbacks, shape
+):
     _logo(account, opacity_pct=60)
     generation = _try_on(api, django_capture_on_commit_callbacks, _body(images[0], uploaded_image_id, shape, True))
     served = _served(api, generation)
@@ -96,8 +102,9 @@ def test_default_call_is_watermarked_and_signed_url_serves_it(api, account, imag
     assert close(pixel(served, (400, 600)), GREEN, tolerance=6)
 
 
-def test_pipeline_called_directly_applies_the_watermark(api, account, images, uploaded_image_id, fake_engine,
-                                                        django_capture_on_commit_callbacks):
+def test_pipeline_called_directly_applies_the_watermark(
+    api, account, images, uploaded_image_id, fake_engine, django_capture_on_commit_callbacks
+):
     _logo(account, position="bottom-right")
     with django_capture_on_commit_callbacks(execute=False):
         response = api.post_json(TRYON, _body(images[0], uploaded_image_id, "v12", None))

@@ -16,8 +16,14 @@ from watermark.services import WatermarkSettingsError, watermark_apply_for_accou
 
 def test_first_update_creates_settings_with_normalised_logo(account, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        row = watermark_settings_update(account=account, logo=half_logo(image_format="WEBP"), position="top-left",
-                                        size_pct=30, opacity_pct=70, margin_pct=2)
+        row = watermark_settings_update(
+            account=account,
+            logo=half_logo(image_format="WEBP"),
+            position="top-left",
+            size_pct=30,
+            opacity_pct=70,
+            margin_pct=2,
+        )
     assert WatermarkSettings.objects.filter(account=account).count() == 1
     assert (row.enabled, row.position, row.size_pct, row.opacity_pct, row.margin_pct) == (True, "top-left", 30, 70, 2)
     assert (row.logo_width, row.logo_height) == (200, 100)
@@ -44,15 +50,18 @@ def test_remove_logo_and_partial_update_keep_other_fields(account, django_captur
     assert set(all_storage_keys()) == set()
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"logo": solid(image_format="JPEG")}, "PNG or WebP"),
-    ({"logo": b"<svg xmlns='http://www.w3.org/2000/svg'/>"}, "not a JPEG, PNG, WebP or HEIC"),
-    ({"logo": half_logo(size=(200, 20))}, "at least 64"),
-    ({"position": "middle"}, "Unknown position"),
-    ({"size_pct": 0}, "size_pct"),
-    ({"opacity_pct": 101}, "opacity_pct"),
-    ({"margin_pct": 30}, "margin_pct"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"logo": solid(image_format="JPEG")}, "PNG or WebP"),
+        ({"logo": b"<svg xmlns='http://www.w3.org/2000/svg'/>"}, "not a JPEG, PNG, WebP or HEIC"),
+        ({"logo": half_logo(size=(200, 20))}, "at least 64"),
+        ({"position": "middle"}, "Unknown position"),
+        ({"size_pct": 0}, "size_pct"),
+        ({"opacity_pct": 101}, "opacity_pct"),
+        ({"margin_pct": 30}, "margin_pct"),
+    ],
+)
 def test_refusals_write_nothing(account, kwargs, message):
     with pytest.raises(WatermarkSettingsError, match=message):
         watermark_settings_update(account=account, **kwargs)
@@ -73,10 +82,12 @@ def test_nothing_to_draw_returns_the_same_bytes(account):
 
 def test_applies_the_accounts_own_logo_only(account):
     other = AccountFactory()
-    watermark_settings_update(account=other, logo=opaque_logo(), position="top-left", size_pct=50,
-                              opacity_pct=100, margin_pct=0)
-    watermark_settings_update(account=account, logo=opaque_logo(), position="bottom-right", size_pct=25,
-                              opacity_pct=100, margin_pct=5)
+    watermark_settings_update(
+        account=other, logo=opaque_logo(), position="top-left", size_pct=50, opacity_pct=100, margin_pct=0
+    )
+    watermark_settings_update(
+        account=account, logo=opaque_logo(), position="bottom-right", size_pct=25, opacity_pct=100, margin_pct=5
+    )
     out = watermark_apply_for_account(account=account, image=solid())
     assert close(pixel(out, (330, 255)), RED, tolerance=1)
     assert pixel(out, (10, 10)) == GREY  # where the other account's logo would be

@@ -46,8 +46,9 @@ def _event(account, capture, *, status: str = "COMPLETED") -> WebhookDelivery:
     return WebhookDelivery.objects.get(generation=generation)
 
 
-def test_merchant_creates_the_endpoint_and_sees_the_secret_once(shops, receiver, eager,
-                                                                django_capture_on_commit_callbacks):
+def test_merchant_creates_the_endpoint_and_sees_the_secret_once(
+    shops, receiver, eager, django_capture_on_commit_callbacks
+):
     _, beta = shops
     bob = _login("bob")
     assert bob.get(f"{ENDPOINTS}add/").status_code == 200
@@ -69,8 +70,9 @@ def test_merchant_creates_the_endpoint_and_sees_the_secret_once(shops, receiver,
     assert verify(secret=secret, headers=received.headers, body=received.body)
 
 
-def test_rotation_shows_the_new_secret_once_and_signs_with_both(shops, receiver, eager,
-                                                                django_capture_on_commit_callbacks):
+def test_rotation_shows_the_new_secret_once_and_signs_with_both(
+    shops, receiver, eager, django_capture_on_commit_callbacks
+):
     alpha, _ = shops
     endpoint, first = webhook_endpoint_create(account=alpha, url=receiver.url("/alpha"))
     alice = _login("alice")
@@ -86,8 +88,9 @@ def test_rotation_shows_the_new_secret_once_and_signs_with_both(shops, receiver,
     assert verify(secret=first, headers=received.headers, body=received.body)
 
 
-def test_delivery_log_shows_attempts_and_redelivers(shops, receiver, eager, no_wait,
-                                                    django_capture_on_commit_callbacks):
+def test_delivery_log_shows_attempts_and_redelivers(
+    shops, receiver, eager, no_wait, django_capture_on_commit_callbacks
+):
     alpha, _ = shops
     webhook_endpoint_create(account=alpha, url=receiver.url("/alpha"))
     receiver.answers = [(500, {})]
