@@ -46,6 +46,8 @@ run: install
 
 test: install-dev
 	$(VENV)/bin/ruff check --no-cache .
+	$(VENV)/bin/ruff format --no-cache --check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(VENV)/bin/pytest
 
@@ -87,8 +89,8 @@ screenshots: install
 
 # The local engine judged on real photos (docs/benchmarks.md, "Quality bench"); DIR is read at run time, never
 # copied into the project, and everything written goes to /tmp/quality. QUALITY_ARGS="--category tops --jobs 2" ...
-DIR ?= ../shared/eval
 quality: install-dev
+	@test -n "$(DIR)" || { echo "usage: make quality DIR=/path/to/photos (ootd/ and paired/ inside)"; exit 2; }
 	$(PY) bench/quality.py --dir $(DIR) $(QUALITY_ARGS)
 
 clean:

@@ -1,6 +1,6 @@
 """Quality bench of the local engine on real photos: what a merchant would refuse to show, measured.
 
-Run: make quality DIR=../shared/eval   (or .venv/bin/python bench/quality.py --dir DIR [options])
+Run: make quality DIR=/path/to/photos   (or .venv/bin/python bench/quality.py --dir DIR [options])
 
 DIR is a folder of research photos read at run time and never copied into the project: DIR/ootd/person/* (the
 shoppers), DIR/ootd/garment/* (product photos; DIR/README.md lists which ids are tops, bottoms and dresses) and

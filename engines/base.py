@@ -100,8 +100,7 @@ class EngineError(Exception):
 
     def __repr__(self) -> str:
         return (
-            f"EngineError({self.code!s}, {self.message!r}, retryable={self.retryable}, "
-            f"retry_after={self.retry_after})"
+            f"EngineError({self.code!s}, {self.message!r}, retryable={self.retryable}, retry_after={self.retry_after})"
         )
 
 

@@ -7,18 +7,24 @@ periodic deletion run), which is why a broker outage must not fail the request o
 from __future__ import annotations
 
 import logging
+import threading
 
 from celery import Task
 
 from tryon_project.celery import app
 
 logger = logging.getLogger("tryon.tasks")
+# The first sends of a web process race to import the tasks modules; a half-done import by another thread would
+# answer NotRegistered, so the import runs once, under this lock.
+_import_lock = threading.Lock()
 
 
 def _task(name: str) -> Task:
     if name not in app.tasks:
-        # A web process has not imported the apps' tasks modules; Celery's autodiscovery does it once.
-        app.loader.import_default_modules()
+        with _import_lock:
+            if name not in app.tasks:
+                # A web process has not imported the apps' tasks modules; Celery's autodiscovery does it once.
+                app.loader.import_default_modules()
     return app.tasks[name]
 
 

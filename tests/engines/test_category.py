@@ -41,9 +41,22 @@ def test_category_from_title(title: str, expected: Category) -> None:
 @pytest.mark.parametrize(
     "title",
     [
-        "Running shoes", "Leather sneakers", "Aviator sunglasses", "Reading glasses", "Canvas tote bag",
-        "Wool hat", "Gold necklace", "Silver earrings", "Chaussures de ville", "Lunettes de soleil", "Sac à main",
-        "Sac à dos", "Chapeau de paille", "Bijoux fantaisie", "Boucles d'oreilles", "Top quality shoes",
+        "Running shoes",
+        "Leather sneakers",
+        "Aviator sunglasses",
+        "Reading glasses",
+        "Canvas tote bag",
+        "Wool hat",
+        "Gold necklace",
+        "Silver earrings",
+        "Chaussures de ville",
+        "Lunettes de soleil",
+        "Sac à main",
+        "Sac à dos",
+        "Chapeau de paille",
+        "Bijoux fantaisie",
+        "Boucles d'oreilles",
+        "Top quality shoes",
     ],
 )
 def test_accessories_are_unsupported(title: str) -> None:

@@ -22,19 +22,20 @@ def contains(box: tuple[int, int, int, int], inner: tuple[float, float, float, f
     return box[0] <= inner[0] and box[1] <= inner[1] and box[2] >= inner[2] and box[3] >= inner[3]
 
 
-def on_canvas(*, size: tuple[int, int], at: tuple[int, int]) -> tuple[Image.Image, StaticPoseEstimator,
-                                                                      tuple[int, int, int, int]]:
+def on_canvas(
+    *, size: tuple[int, int], at: tuple[int, int]
+) -> tuple[Image.Image, StaticPoseEstimator, tuple[int, int, int, int]]:
     """The mannequin pasted at `at` on a larger canvas; its keypoints and mask moved with it, scaled to what
     the crop analyses (the canvas shrunk to the pose model's input size)."""
     mannequin = synthetic_mannequin()
     width, height = size
     canvas = np.full((height, width, 3), 232, np.uint8)
     x, y = at
-    canvas[y:y + 1024, x:x + 768] = mannequin.image
+    canvas[y : y + 1024, x : x + 768] = mannequin.image
     scale = min(1.0, 512 / max(width, height))
     small = (round(width * scale), round(height * scale))
     mask = np.zeros((height, width), np.float32)
-    mask[y:y + 1024, x:x + 768] = mannequin.mask
+    mask[y : y + 1024, x : x + 768] = mannequin.mask
     small_mask = np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).resize(small)) / 255.0
     keypoints = {k: ((px + x) * scale, (py + y) * scale, v) for k, (px, py, v) in mannequin.keypoints.items()}
     ys, xs = np.nonzero(mannequin.mask)
@@ -42,8 +43,11 @@ def on_canvas(*, size: tuple[int, int], at: tuple[int, int]) -> tuple[Image.Imag
     return Image.fromarray(canvas), StaticPoseEstimator(keypoints=keypoints, mask=small_mask), person
 
 
-@pytest.mark.parametrize(("size", "at"), [((2000, 1200), (900, 100)), ((1000, 3000), (100, 1500)),
-                                          ((1800, 1100), (0, 40))], ids=["landscape", "portrait", "at-the-edge"])
+@pytest.mark.parametrize(
+    ("size", "at"),
+    [((2000, 1200), (900, 100)), ((1000, 3000), (100, 1500)), ((1800, 1100), (0, 40))],
+    ids=["landscape", "portrait", "at-the-edge"],
+)
 def test_box_is_four_by_five_and_holds_the_person(size: tuple[int, int], at: tuple[int, int]) -> None:
     image, estimator, person = on_canvas(size=size, at=at)
     box = person_crop_box(image=image, estimator=estimator)
@@ -75,8 +79,10 @@ class _Nobody:
         return None
 
 
-@pytest.mark.parametrize(("size", "expected"), [((1000, 1000), (100, 0, 900, 1000)), ((800, 2000), (0, 500, 800, 1500)),
-                                                ((400, 500), (0, 0, 400, 500))])
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [((1000, 1000), (100, 0, 900, 1000)), ((800, 2000), (0, 500, 800, 1500)), ((400, 500), (0, 0, 400, 500))],
+)
 def test_centre_crop_without_a_person(size: tuple[int, int], expected: tuple[int, int, int, int]) -> None:
     assert person_crop_box(image=Image.new("RGB", size, "white"), estimator=_Nobody()) == expected
 

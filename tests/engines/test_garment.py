@@ -87,9 +87,13 @@ def test_trouser_anchors() -> None:
 
 @pytest.mark.parametrize(
     ("garment", "expected"),
-    [(synthetic_tshirt(), Category.TOPS), (synthetic_long_sleeve(), Category.TOPS),
-     (synthetic_trousers(), Category.BOTTOMS), (synthetic_dress(), Category.DRESSES),
-     (synthetic_skirt(), Category.BOTTOMS)],
+    [
+        (synthetic_tshirt(), Category.TOPS),
+        (synthetic_long_sleeve(), Category.TOPS),
+        (synthetic_trousers(), Category.BOTTOMS),
+        (synthetic_dress(), Category.DRESSES),
+        (synthetic_skirt(), Category.BOTTOMS),
+    ],
     ids=["t-shirt", "long-sleeve", "trousers", "dress", "skirt"],
 )
 def test_category_from_shape(garment: SyntheticGarment, expected: Category) -> None:
@@ -120,7 +124,7 @@ def test_near_white_garment_on_white_keeps_its_outline() -> None:
 def test_textured_background_falls_back_to_grabcut() -> None:
     garment = synthetic_trousers()
     rng = np.random.default_rng(5)
-    yy, xx = np.mgrid[0:garment.image.shape[0], 0:garment.image.shape[1]]
+    yy, xx = np.mgrid[0 : garment.image.shape[0], 0 : garment.image.shape[1]]
     background = np.stack([120 + 60 * np.sin(xx / 23.0), 170 + 40 * np.cos(yy / 31.0), 90 + 0 * xx], axis=-1)
     background = np.clip(background + rng.normal(0, 12, background.shape), 0, 255).astype(np.uint8)
     image = np.where(garment.mask[..., None], garment.image, background)

@@ -43,8 +43,12 @@ def test_spline_refuses_too_few_points() -> None:
 def test_dense_warp_maps_every_control_point_within_half_a_pixel(mannequin: Mannequin, garment) -> None:
     """The maps the engine remaps with (coarse grid, bilinear upsampling) keep the spline's exactness."""
     pose = PersonPose(keypoints={k: Keypoint(*v) for k, v in mannequin.keypoints.items()}, mask=mannequin.mask)
-    parts = fit_top(anchors=top_anchors(mask=garment.mask), body=body_from_pose(pose=pose), category=garment.category,
-                    mask=garment.mask)
+    parts = fit_top(
+        anchors=top_anchors(mask=garment.mask),
+        body=body_from_pose(pose=pose),
+        category=garment.category,
+        mask=garment.mask,
+    )
     assert [p.name for p in parts] == ["torso", "sleeve_l", "sleeve_r"]
     for part in parts:
         spline = tps_fit(source=part.person, target=part.garment)
