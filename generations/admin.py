@@ -5,6 +5,7 @@ views live in generations/dashboard/."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import quote
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -68,7 +69,7 @@ class GenerationAdmin(ReadOnlyScopedAdmin):
     def _card(self, generation: Generation) -> dict:
         return {
             "id": generation.pk,
-            "url": reverse("admin:generations_generation_change", args=(generation.pk,)),
+            "url": reverse("admin:generations_generation_change", args=(quote(generation.pk),)),
             "pictures": display.triptych(generation),
             "product": display.product_label(generation),
             "status": display.status_badge(generation),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from django.contrib import messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
@@ -138,7 +139,7 @@ def customer_view(model_admin, request):
     cards = [
         {
             "id": generation.pk,
-            "url": reverse("admin:generations_generation_change", args=(generation.pk,)),
+            "url": reverse("admin:generations_generation_change", args=(quote(generation.pk),)),
             "pictures": display.triptych(generation),
             "product": display.product_label(generation),
             "status": display.status_badge(generation),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from django.contrib.admin.utils import quote
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
@@ -53,7 +54,7 @@ def product_panel(*, product: Product) -> str:
     recent = [
         {
             "id": generation.pk,
-            "url": reverse("admin:generations_generation_change", args=(generation.pk,)),
+            "url": reverse("admin:generations_generation_change", args=(quote(generation.pk),)),
             "pictures": display.triptych(generation),
             "status": display.status_badge(generation),
             "error": display.error_in_words(generation),

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
 
 from accounts.models import ApiKey
@@ -29,9 +30,9 @@ def test_merchant_sees_only_own_account(two_merchants):
     assert "beta-shop" in listing and "alpha-shop" not in listing
     keys = bob.get("/dashboard/accounts/apikey/").content.decode()
     assert "beta-key" in keys and "alpha-key" not in keys
-    assert bob.get(f"/dashboard/accounts/account/{first.pk}/change/").status_code == 404
-    assert bob.get(f"/dashboard/accounts/apikey/{key_a.pk}/change/").status_code == 404
-    assert bob.get(f"/dashboard/accounts/account/{second.pk}/change/").status_code == 200
+    assert bob.get(f"/dashboard/accounts/account/{quote(first.pk)}/change/").status_code == 404
+    assert bob.get(f"/dashboard/accounts/apikey/{quote(key_a.pk)}/change/").status_code == 404
+    assert bob.get(f"/dashboard/accounts/account/{quote(second.pk)}/change/").status_code == 200
 
 
 def test_merchant_cannot_reach_staff_pages_or_change_balance(two_merchants):
@@ -40,7 +41,8 @@ def test_merchant_cannot_reach_staff_pages_or_change_balance(two_merchants):
     assert bob.get("/dashboard/accounts/accountmembership/").status_code == 403
     assert bob.get("/dashboard/auth/user/").status_code == 403
     bob.post(
-        f"/dashboard/accounts/account/{second.pk}/change/", {"customer_retention_days": 3, "credit_balance": 99999}
+        f"/dashboard/accounts/account/{quote(second.pk)}/change/",
+        {"customer_retention_days": 3, "credit_balance": 99999},
     )
     second.refresh_from_db()
     assert second.credit_balance == 0
@@ -55,7 +57,7 @@ def test_merchant_creates_key_shown_once(two_merchants):
     assert "new-api-key" in html
     created = ApiKey.objects.get(name="ci")
     assert created.account == second
-    again = bob.get(f"/dashboard/accounts/apikey/{created.pk}/change/").content.decode()
+    again = bob.get(f"/dashboard/accounts/apikey/{quote(created.pk)}/change/").content.decode()
     assert "new-api-key" not in again
 
 

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.staticfiles import finders
 from PIL import Image, ImageDraw, ImageFont
 
@@ -449,7 +450,7 @@ def test_webhook_test_event(site, merchant, page, settings):
         settings.TRYON_FETCH_ALLOWED_PORTS = [80, 443, receiver.port]
         endpoint, secret = webhook_endpoint_create(account=merchant, url=receiver.url("/north"))
         _login(page, site)
-        page.goto(f"{site}/dashboard/webhooks/webhookendpoint/{endpoint.pk}/change/")
+        page.goto(f"{site}/dashboard/webhooks/webhookendpoint/{quote(endpoint.pk)}/change/")
         page.click("#send-test-event")
         page.wait_for_url("**/test-event/")
         assert page.get_attribute("#test-event-attempt", "data-succeeded") == "yes"
@@ -502,9 +503,9 @@ def test_another_merchant_reaches_nothing_of_the_first(site, merchant, page):
     page.wait_for_url(f"{site}/dashboard/")
     d = f"{site}/dashboard"
     for url in (
-        f"{d}/generations/generation/{generation.pk}/change/",
-        f"{d}/products/product/{product.pk}/change/",
-        f"{d}/customers/customerimage/{upload.pk}/change/",
+        f"{d}/generations/generation/{quote(generation.pk)}/change/",
+        f"{d}/products/product/{quote(product.pk)}/change/",
+        f"{d}/customers/customerimage/{quote(upload.pk)}/change/",
         f"{d}/generations/generation/try-on/{generation.pk}/status/",
         f"{d}/generations/generation/try-on/?generation={generation.pk}",
     ):
@@ -524,6 +525,6 @@ def test_another_merchant_reaches_nothing_of_the_first(site, merchant, page):
         for secret in (generation.pk, upload.pk, upload.storage_key, generation.result_key, "Blue cotton tee"):
             assert secret not in html, (url, secret)
         assert page.locator("img[src*='/files/']").count() == 0, url
-    page.goto(f"{d}/generations/generation/{generation.pk}/change/")
+    page.goto(f"{d}/generations/generation/{quote(generation.pk)}/change/")
     assert page.get_attribute("#error-page", "data-status") == "404"
     _screenshot(page, "not-found")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.utils import quote
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -205,7 +206,7 @@ def test_playground_try_on_with_upload_is_charged_and_runs(
     page = alice.get(response["Location"]).content.decode()
     assert 'id="playground-download"' in page and generation.result_key in page
     # Marked as made from the dashboard, by whom.
-    detail = alice.get(f"{D}/{generation.pk}/change/").content.decode()
+    detail = alice.get(f"{D}/{quote(generation.pk)}/change/").content.decode()
     assert "from the dashboard&#x27;s try-on playground by alpha-user" in detail
 
 
@@ -247,7 +248,7 @@ def test_playground_shares_the_api_rate_limit(alpha, fake_engine, eager, django_
 def test_error_pages_are_drawn_inside_the_dashboard(alpha, settings):
     settings.DEBUG = False
     alice = alpha.login()
-    missing = alice.get(f"{D}/{alpha.generation.pk}x/change/")
+    missing = alice.get(f"{D}/{quote(alpha.generation.pk)}x/change/")
     assert missing.status_code == 404 and 'data-status="404"' in missing.content.decode()
     assert "Back to the dashboard" in missing.content.decode() and "Try-On dashboard" in missing.content.decode()
     forbidden = alice.get("/dashboard/accounts/accountmembership/")
@@ -272,7 +273,7 @@ def test_product_page_shows_the_api_stats_images_lifetime_and_recent_generations
         account=alpha.account, person=jpeg_bytes(), result=jpeg_bytes(), external_id="alpha-tee", duration_ms=1600
     )
     api = ApiClient(_plain_key(alpha)).get("/tryon/v1/products/alpha-tee/stats").json()
-    page = alpha.login().get(f"/dashboard/products/product/{alpha.product.pk}/change/")
+    page = alpha.login().get(f"/dashboard/products/product/{quote(alpha.product.pk)}/change/")
     html = page.content.decode()
     assert page.status_code == 200
     for element, key in (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+from django.contrib.admin.utils import quote
 from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -40,24 +41,24 @@ def test_generation_pages_show_before_after_status_error_and_timings(alpha):
     assert "no person" in listing and "alpha tee" in listing and "alpha-tee" in listing
     # The garment of a URL product that was never downloaded says so instead of a broken image.
     assert "garment not downloaded yet" in listing
-    page = alice.get(f"{D}/generations/generation/{generation.pk}/change/")
+    page = alice.get(f"{D}/generations/generation/{quote(generation.pk)}/change/")
     assert page.status_code == 200
     html = page.content.decode()
     assert 'class="dash-thumb generation-before"' in html and 'class="dash-thumb generation-after"' in html
     assert "height:320px" in html and "View generation" in html
     assert "<th>engine_ms</th><td>131.0</td>" in html and "2.4 s" in html and "local" in html
     assert "a real engine, through the API" in html and " UTC" in html
-    failed = alice.get(f"{D}/generations/generation/{alpha.failed.pk}/change/").content.decode()
+    failed = alice.get(f"{D}/generations/generation/{quote(alpha.failed.pk)}/change/").content.decode()
     assert "PERSON_NOT_DETECTED" in failed and "no person" in failed
     # Read-only: nothing to save, nothing to delete.
     assert 'name="_save"' not in html
-    alice.post(f"{D}/generations/generation/{generation.pk}/change/", {"status": "FAILED"})
+    alice.post(f"{D}/generations/generation/{quote(generation.pk)}/change/", {"status": "FAILED"})
     assert Generation.objects.get(pk=generation.pk).status == "COMPLETED"
 
 
 def test_thumbnail_urls_serve_the_images(alpha):
     alice = alpha.login()
-    html = alice.get(f"{D}/generations/generation/{alpha.generation.pk}/change/").content.decode()
+    html = alice.get(f"{D}/generations/generation/{quote(alpha.generation.pk)}/change/").content.decode()
     urls = [part.split('"', 1)[0] for part in html.split('src="')[1:] if "/files/" in part.split('"', 1)[0]]
     assert len(urls) == 2
     before, after = (_served(alice, url.replace("&amp;", "&")) for url in urls)
@@ -72,7 +73,7 @@ def test_uploads_page_shows_expiry_read_only(alpha):
     html = listing.content.decode()
     assert upload.pk in html and f"/files/{upload.storage_key}?exp=" in html and "300 x 400" in html
     assert "Deleted" in html and "in 7 days" in html
-    alice.post(f"{D}/customers/customerimage/{upload.pk}/change/", {"customer_id": "changed"})
+    alice.post(f"{D}/customers/customerimage/{quote(upload.pk)}/change/", {"customer_id": "changed"})
     upload.refresh_from_db()
     assert upload.customer_id == "alpha-shopper"
 
@@ -132,7 +133,7 @@ def test_staff_top_up_records_who_and_why(alpha, operator):
 
 
 def test_staff_sets_engine_and_rate_limit_and_adds_accounts(alpha, operator):
-    url = f"{D}/accounts/account/{alpha.account.pk}/change/"
+    url = f"{D}/accounts/account/{quote(alpha.account.pk)}/change/"
     form = operator.get(url).content.decode()
     assert '<option value="mock">mock</option>' in form and "topup-link" in form
     response = operator.post(
@@ -168,7 +169,7 @@ def _png(data: bytes, name: str = "logo.png") -> SimpleUploadedFile:
 
 def test_merchant_uploads_logo_through_the_form(alpha, django_capture_on_commit_callbacks):
     alice = alpha.login()
-    url = f"{D}/watermark/watermarksettings/{alpha.watermark.pk}/change/"
+    url = f"{D}/watermark/watermarksettings/{quote(alpha.watermark.pk)}/change/"
     old_key = alpha.watermark.logo_key
     with django_capture_on_commit_callbacks(execute=True):
         response = alice.post(url, _settings_form(logo=_png(opaque_logo(color=MAGENTA))))
@@ -251,7 +252,7 @@ def test_stored_results_carry_the_logo_the_form_saved(alpha):
 
 def test_times_name_their_zone_and_booleans_are_words(alpha, operator):
     alice = alpha.login()
-    key_page = alice.get(f"{D}/accounts/apikey/{alpha.api_key.pk}/change/").content.decode()
+    key_page = alice.get(f"{D}/accounts/apikey/{quote(alpha.api_key.pk)}/change/").content.decode()
     assert " UTC</div>" in key_page  # created: "2 Dec 2026, 14:05 UTC"
     ledger = alice.get(f"{D}/accounts/creditledgerentry/").content.decode()
     assert " UTC</td>" in ledger or " UTC</a></th>" in ledger
@@ -262,3 +263,17 @@ def test_times_name_their_zone_and_booleans_are_words(alpha, operator):
     # Merchant wording: the list is titled by what it holds.
     assert "<h1>Generations</h1>" in alice.get(f"{D}/generations/generation/").content.decode()
     assert "Recent actions" not in alice.get(f"{D}/").content.decode()
+
+
+def test_a_generation_whose_id_looks_admin_quoted_is_reachable_from_the_gallery(alpha):
+    # Public ids are URL-safe base64 and may hold "_5F", "_2F", …, which the admin reads back as quoted characters:
+    # every link the dashboard draws must quote the id, or such a generation answers 404.
+    tricky = completed_generation(
+        account=alpha.account, person=jpeg_bytes(), result=jpeg_bytes(), id="gen_5Fab_2Fcd_3Aef"
+    )
+    alice = alpha.login()
+    listing = alice.get(f"{D}/generations/generation/").content.decode()
+    link = f"{D}/generations/generation/{quote(tricky.pk)}/change/"
+    assert f'href="{link}"' in listing
+    assert alice.get(link).status_code == 200
+    assert alice.get(f"{D}/generations/generation/{tricky.pk}/change/").status_code != 200

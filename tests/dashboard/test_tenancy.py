@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.utils import quote
 
 from accounts.models import Account, ApiKey, CreditLedgerEntry
 from products.models import Product
@@ -15,13 +16,13 @@ D = "/dashboard"
 
 def _object_urls(shop: Shop) -> dict[str, str]:
     return {
-        "account": f"{D}/accounts/account/{shop.account.pk}/",
-        "api key": f"{D}/accounts/apikey/{shop.api_key.pk}/",
-        "ledger": f"{D}/accounts/creditledgerentry/{shop.ledger_entry.pk}/",
-        "product": f"{D}/products/product/{shop.product.pk}/",
-        "upload": f"{D}/customers/customerimage/{shop.upload.pk}/",
-        "generation": f"{D}/generations/generation/{shop.generation.pk}/",
-        "watermark": f"{D}/watermark/watermarksettings/{shop.watermark.pk}/",
+        "account": f"{D}/accounts/account/{quote(shop.account.pk)}/",
+        "api key": f"{D}/accounts/apikey/{quote(shop.api_key.pk)}/",
+        "ledger": f"{D}/accounts/creditledgerentry/{quote(shop.ledger_entry.pk)}/",
+        "product": f"{D}/products/product/{quote(shop.product.pk)}/",
+        "upload": f"{D}/customers/customerimage/{quote(shop.upload.pk)}/",
+        "generation": f"{D}/generations/generation/{quote(shop.generation.pk)}/",
+        "watermark": f"{D}/watermark/watermarksettings/{quote(shop.watermark.pk)}/",
     }
 
 
@@ -108,7 +109,7 @@ def test_watermark_list_sends_a_merchant_to_its_own_settings(alpha, beta):
     bob = beta.login()
     response = bob.get(f"{D}/watermark/watermarksettings/")
     assert response.status_code == 302
-    assert response["Location"] == f"{D}/watermark/watermarksettings/{beta.watermark.pk}/change/"
+    assert response["Location"] == f"{D}/watermark/watermarksettings/{quote(beta.watermark.pk)}/change/"
     # With a row already there, a second one cannot be added.
     assert bob.get(f"{D}/watermark/watermarksettings/add/").status_code == 403
 
@@ -133,10 +134,10 @@ def test_related_choices_and_posted_account_ids_are_ignored(alpha, beta):
     bob.post(f"{D}/accounts/apikey/add/", {"name": "sneaky", "account": alpha.account.pk})
     assert ApiKey.objects.get(name="sneaky").account_id == beta.account.pk
     # A merchant's watermark form has no account field either, and a posted one changes nothing.
-    form = bob.get(f"{D}/watermark/watermarksettings/{beta.watermark.pk}/change/").content.decode()
+    form = bob.get(f"{D}/watermark/watermarksettings/{quote(beta.watermark.pk)}/change/").content.decode()
     assert 'name="account"' not in form
     bob.post(
-        f"{D}/watermark/watermarksettings/{beta.watermark.pk}/change/",
+        f"{D}/watermark/watermarksettings/{quote(beta.watermark.pk)}/change/",
         {
             "account": alpha.account.pk,
             "enabled": "on",
@@ -192,7 +193,7 @@ def test_merchant_cannot_change_its_own_balance(beta):
         == 403
     )
     bob.post(
-        f"{D}/accounts/account/{beta.account.pk}/change/",
+        f"{D}/accounts/account/{quote(beta.account.pk)}/change/",
         {
             "customer_retention_days": 3,
             "credit_balance": 99999,
@@ -206,7 +207,7 @@ def test_merchant_cannot_change_its_own_balance(beta):
     assert (beta.account.credit_balance, beta.account.customer_retention_days) == (15, 3)
     assert (beta.account.rate_limit_per_minute, beta.account.engine, beta.account.name) == (100, "", "beta")
     assert CreditLedgerEntry.objects.filter(account=beta.account).count() == 2
-    page = bob.get(f"{D}/accounts/account/{beta.account.pk}/change/").content.decode()
+    page = bob.get(f"{D}/accounts/account/{quote(beta.account.pk)}/change/").content.decode()
     assert "topup-link" not in page
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.admin.utils import quote
 
 from tests.webhooks.receiver import receiver_server, verify
 from webhooks.models import WebhookAttempt, WebhookDelivery
@@ -24,7 +25,7 @@ def receiver(settings):
 def test_merchant_sends_a_signed_test_event_and_sees_the_attempt(alpha, beta, receiver):
     endpoint, secret = webhook_endpoint_create(account=alpha.account, url=receiver.url("/alpha"))
     alice = alpha.login()
-    form = alice.get(f"{E}/{endpoint.pk}/change/").content.decode()
+    form = alice.get(f"{E}/{quote(endpoint.pk)}/change/").content.decode()
     assert 'id="send-test-event"' in form and "TRYON_FETCH_ALLOW_NETWORKS" in form
     page = alice.post(f"{E}/{endpoint.pk}/test-event/")
     assert page.status_code == 200

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -77,7 +78,7 @@ def test_account_page_shows_engine_model_licence_and_last_error(operator, settin
         occurred_at=datetime(2026, 12, 1, 10, 30, tzinfo=UTC),
     )
 
-    response = operator.get(f"/dashboard/accounts/account/{account.pk}/change/")
+    response = operator.get(f"/dashboard/accounts/account/{quote(account.pk)}/change/")
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -86,4 +87,7 @@ def test_account_page_shows_engine_model_licence_and_last_error(operator, settin
     assert "GENERATION_TIMEOUT at 2026-12-01 10:30 UTC: The Cog model did not finish within 60 s" in page
     # Another account's error is not shown on this one.
     other = AccountFactory(engine="cog")
-    assert "GENERATION_TIMEOUT" not in operator.get(f"/dashboard/accounts/account/{other.pk}/change/").content.decode()
+    assert (
+        "GENERATION_TIMEOUT"
+        not in operator.get(f"/dashboard/accounts/account/{quote(other.pk)}/change/").content.decode()
+    )

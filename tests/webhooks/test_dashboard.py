@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -58,7 +59,7 @@ def test_merchant_creates_the_endpoint_and_sees_the_secret_once(
     assert (endpoint.account, endpoint.url, endpoint.is_enabled) == (beta, receiver.url("/bob"), True)
     assert receiver.received == []  # saving does not contact the URL
 
-    change = bob.get(f"{ENDPOINTS}{endpoint.pk}/change/").content.decode()
+    change = bob.get(f"{ENDPOINTS}{quote(endpoint.pk)}/change/").content.decode()
     listing = bob.get(ENDPOINTS).content.decode()
     for page in (change, listing):
         assert secret not in page and "new-webhook-secret" not in page
@@ -99,7 +100,7 @@ def test_delivery_log_shows_attempts_and_redelivers(
 
     listing = alice.get(DELIVERIES).content.decode()
     assert delivery.id in listing and "generation.failed" in listing
-    page = alice.get(f"{DELIVERIES}{delivery.id}/change/").content.decode()
+    page = alice.get(f"{DELIVERIES}{quote(delivery.id)}/change/").content.decode()
     assert "http_status" in page and "500" in page and "200" in page
     assert receiver.url("/alpha") in page  # the merchant sees its own target
 
@@ -122,14 +123,14 @@ def test_merchants_see_and_touch_only_their_own(shops, receiver, eager, django_c
     assert alpha_delivery.id not in bob.get(DELIVERIES).content.decode()
     assert beta_delivery.id in bob.get(DELIVERIES).content.decode()
     assert receiver.url("/alpha") not in bob.get(ENDPOINTS).content.decode()
-    assert bob.get(f"{ENDPOINTS}{alpha_endpoint.pk}/change/").status_code == 404
-    assert bob.get(f"{DELIVERIES}{alpha_delivery.id}/change/").status_code == 404
+    assert bob.get(f"{ENDPOINTS}{quote(alpha_endpoint.pk)}/change/").status_code == 404
+    assert bob.get(f"{DELIVERIES}{quote(alpha_delivery.id)}/change/").status_code == 404
 
     sent_before = len(receiver.received)
     with django_capture_on_commit_callbacks(execute=True):
         bob.post(DELIVERIES, {"action": "redeliver", "_selected_action": [alpha_delivery.id]})
         bob.post(ENDPOINTS, {"action": "rotate_secret", "_selected_action": [alpha_endpoint.pk]})
-        bob.post(f"{ENDPOINTS}{alpha_endpoint.pk}/change/", {"url": receiver.url("/stolen"), "is_enabled": "on"})
+        bob.post(f"{ENDPOINTS}{quote(alpha_endpoint.pk)}/change/", {"url": receiver.url("/stolen"), "is_enabled": "on"})
     assert len(receiver.received) == sent_before
     alpha_endpoint_after = WebhookEndpoint.objects.get(pk=alpha_endpoint.pk)
     assert alpha_endpoint_after.url == receiver.url("/alpha")

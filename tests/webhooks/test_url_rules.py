@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
 
 from accounts.models import Account, CreditLedgerEntry
@@ -104,7 +105,7 @@ def test_dashboard_refuses_a_blocked_url_on_change(merchant, account, receiver, 
 
     endpoint, _ = webhook_endpoint_create(account=account, url=receiver.url("/ok"))
     response = merchant.post(
-        f"/dashboard/webhooks/webhookendpoint/{endpoint.pk}/change/",
+        f"/dashboard/webhooks/webhookendpoint/{quote(endpoint.pk)}/change/",
         {"url": "http://169.254.169.254/", "is_enabled": "on"},
     )
     assert response.status_code == 200 and "errorlist" in response.content.decode()
