@@ -420,6 +420,9 @@ def test_gallery_filters(site, merchant, page):
     _catalog_product(merchant, external_id="red-dress", title="Red summer dress")
     _login(page, site)
     page.click("#generations-link")
+    # The click only starts the navigation: wait for the gallery itself, not the page it leaves.
+    page.wait_for_url("**/dashboard/generations/generation/")
+    page.wait_for_selector(".dash-card")
     _images_loaded(page)
     assert page.locator(".dash-card").count() == 24  # all of them: a page holds 24
     _screenshot(page, "generations")
