@@ -214,7 +214,8 @@ class WebhookDeliveryAdmin(AccountScopedAdmin):
     @admin.display(description="Target URL")
     def target_url(self, obj: WebhookDelivery) -> str:
         if obj.target == WebhookTarget.CALL:
-            return obj.generation.webhook_url
+            # Erasure clears the per-call URL with the end user's data: the log keeps no copy of its own.
+            return obj.generation.webhook_url or "— (erased with the end user's data)"
         return webhook_endpoint_url(account_id=obj.account_id) or "— (no enabled endpoint URL)"
 
     @admin.action(description="Redeliver now (same webhook-id)")
