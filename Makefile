@@ -29,7 +29,7 @@ $(STAMP): $(PY) requirements.lock pyproject.toml
 	$(PIP) install $(PIP_QUIET) --no-deps $(MEDIAPIPE)
 	touch $(STAMP)
 
-$(DEV_STAMP): $(STAMP) requirements-dev.lock
+$(DEV_STAMP): $(STAMP) requirements-dev.lock clients/python/pyproject.toml
 	@echo "Installing the development dependencies into $(VENV) ..."
 	$(PIP) install $(PIP_QUIET) -r requirements-dev.lock
 	touch $(DEV_STAMP)
