@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from accounts.fetch_slots import fetch_slots_reset
 from accounts.throttling import limiter, store_retry_reset
 from tests.factories import AccountFactory, api_key_for
 from tests.storage_fixtures import any_storage, moto_endpoint  # noqa: F401 - shared fixtures
@@ -17,6 +18,7 @@ celery_app.conf.broker_url = "memory://"
 def _fresh_rate_limits():
     """Rate-limit windows live in Redis (or memory) outside the test database: start every test empty."""
     limiter().storage.reset()
+    fetch_slots_reset()
     store_retry_reset()
     yield
 

@@ -294,6 +294,9 @@ TRYON_FETCH_CONNECT_TIMEOUT = env.float("TRYON_FETCH_CONNECT_TIMEOUT", default=3
 TRYON_FETCH_READ_TIMEOUT = env.float("TRYON_FETCH_READ_TIMEOUT", default=5.0)
 TRYON_FETCH_TOTAL_TIMEOUT = env.float("TRYON_FETCH_TOTAL_TIMEOUT", default=15.0)
 TRYON_FETCH_MAX_REDIRECTS = env.int("TRYON_FETCH_MAX_REDIRECTS", default=3)
+# Downloads one account may have running at once while its requests wait (customer photo URLs); beyond it 429
+# RATE_LIMITED. Counted in the rate-limit store; 0 removes the cap (docs/security.md).
+TRYON_FETCH_CONCURRENCY_PER_ACCOUNT = env.int("TRYON_FETCH_CONCURRENCY_PER_ACCOUNT", default=4)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.auth.ApiKeyAuthentication"],

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.fetch_slots import fetch_slot_hold
 from accounts.models import Account
 from accounts.services import credits_reserve
 from customers.models import CustomerImage, ImageSource
@@ -47,7 +48,10 @@ def _customer_image_resolve(*, account: Account, tryon: TryOnInput) -> tuple[Cus
         )
         return image, True
     try:
-        fetched = url_fetch(url=ref.value)
+        # A download slot of the account (RATE_LIMITED when all are busy), held for the download only; the fetcher
+        # hands the database connection back before it connects, so a dripping URL holds neither for long.
+        with fetch_slot_hold(account_id=account.pk):
+            fetched = url_fetch(url=ref.value)
     except FetchError as exc:
         raise ApiError(
             ErrorCode.CUSTOMER_IMAGE_FETCH_FAILED,
@@ -88,7 +92,8 @@ def generation_create(*, account: Account, tryon: TryOnInput) -> Generation:
 
     In order: a `webhook_url` is checked against the outbound rules (VALIDATION_FAILED), an account without credit
     is refused (INSUFFICIENT_CREDITS) before any image work, the person image is resolved (IMAGE_NOT_FOUND,
-    CUSTOMER_IMAGE_FETCH_FAILED, INVALID_IMAGE, PAYLOAD_TOO_LARGE), then one transaction resolves the product
+    CUSTOMER_IMAGE_FETCH_FAILED, INVALID_IMAGE, PAYLOAD_TOO_LARGE; RATE_LIMITED when the account's concurrent URL
+    downloads are all busy, see accounts/fetch_slots.py), then one transaction resolves the product
     (PRODUCT_NOT_FOUND, PRODUCT_IMAGES_REQUIRED), reserves the credit and inserts the row; the worker task is sent
     after commit. Every refusal is an :class:`~tryon_project.api.errors.ApiError` and leaves nothing behind: a
     person image created by this call is removed again."""

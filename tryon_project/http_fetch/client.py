@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 from django.conf import settings
+from django.db import connections
 
 from . import policy
 from .errors import FetchError
@@ -60,10 +61,14 @@ def url_fetch(
     max_bytes: int | None = None,
     accept_non_2xx: bool = False,
 ) -> FetchResult:
-    """Fetch ``url`` under the outbound rules in docs/security.md; raises ``FetchError``."""
+    """Fetch ``url`` under the outbound rules in docs/security.md; raises ``FetchError``.
+
+    The calling thread's database connections are handed back first (see ``_connections_release``): call it
+    outside any transaction, so a slow remote server never holds a database connection."""
     method = method.upper()
     if method not in _METHODS:
         raise ValueError(f"unsupported method {method}")
+    _connections_release()
     started = time.monotonic()
     limit = settings.TRYON_FETCH_MAX_BYTES if max_bytes is None else max_bytes
     try:
@@ -93,6 +98,16 @@ def url_fetch(
         final_url=final_url,
         elapsed_ms=(time.monotonic() - started) * 1000,
     )
+
+
+def _connections_release() -> None:
+    """Hand this thread's database connections back (to the pool on PostgreSQL) before waiting on a remote server:
+    a URL that drips bytes for the whole total deadline would otherwise keep a pool slot busy for that long, and a
+    few such requests exhaust the pool for every account. The next query reconnects (a pool checkout). Inside a
+    transaction the connection must stay; no production caller fetches inside one (tests do, wrapped in theirs)."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 def _fetch(
