@@ -27,6 +27,7 @@ def test_a_validly_signed_key_escaping_the_storage_is_404_json(anon):
     assert response.json()["code"] == "NOT_FOUND"
 
 
+@pytest.mark.django_db
 def test_a_stored_object_is_still_served(anon):
     key = blob_save(kind="customers", data=b"\xff\xd8photo", content_type="image/jpeg")
     response = _get(anon, blob_signed_url(key=key).url)

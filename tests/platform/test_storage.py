@@ -19,7 +19,7 @@ def _fetch_signed(client, url: str):
     return response.status_code, response.content
 
 
-def test_save_read_delete_roundtrip(any_storage, anon):
+def test_save_read_delete_roundtrip(any_storage, anon, db):
     key = blob_save(kind="customer", data=b"\xff\xd8hello", content_type="image/jpeg")
     assert key.startswith("customer/") and key.endswith(".jpg")
     assert blob_exists(key=key)
