@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from generations.engine_options import engine_options_parse
 from generations.inputs import CustomerImageKind, CustomerImageRef, TryOnInput
-from products.inputs import product_input_parse
+from products.request_parser import product_input_parse
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
 from tryon_project.api.fields import (
     CUSTOMER_ID_NAMES,

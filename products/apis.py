@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import authenticated_account
-from products.inputs import product_input_parse
+from products.request_parser import product_input_parse
 from products.selectors import product_get, product_list_page
 from products.serializers import (
     UPSERT_EXAMPLE_JSON,

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from products.inputs import UNSET, ImageInput, ProductInput, product_input_parse
+from products.inputs import UNSET, ImageInput, ProductInput
 from products.models import Product, ProductImage, ProductKind
+from products.request_parser import product_input_parse
 from products.services import product_resolve_for_tryon, product_upsert
 from tests.products.conftest import PRODUCTS
 from tryon_project.api.errors import ApiError, ErrorCode
