@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.admin_display import when
 from accounts.admin_scoping import AccountScopedAdmin, ReadOnlyScopedAdmin, is_operator, presented, request_account
 from accounts.models import Account, AccountMembership, ApiKey, CreditLedgerEntry
 from accounts.services import (
@@ -21,6 +22,7 @@ from accounts.services import (
     api_key_revoke,
     credits_topup,
 )
+from accounts.time_zones import DEFAULT_TIME_ZONE, time_zone_names, time_zone_validate
 
 # Engines live in the generations app, above this one, so it hands its names in (see generations/admin.py)
 # rather than accounts importing upwards.
@@ -53,6 +55,16 @@ def _engine_field(current: str) -> forms.ChoiceField:
     )
 
 
+def _time_zone_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        choices=[(name, name.replace("_", " ")) for name in time_zone_names()],
+        initial=DEFAULT_TIME_ZONE,
+        validators=[time_zone_validate],
+        label="Time zone",
+        help_text="The dashboard shows this account's times, days and exports in this zone, with its name.",
+    )
+
+
 class CreditTopupForm(forms.Form):
     amount = forms.IntegerField(
         min_value=-1_000_000,
@@ -76,7 +88,15 @@ admin.site.unregister(Group)
 class AccountAdmin(AccountScopedAdmin):
     account_path = "pk"
     merchant_can_change = True
-    list_display = ("name", "is_active", "credit_balance", "rate_limit_per_minute", "customer_retention_days", "engine")
+    list_display = (
+        "name",
+        "is_active",
+        "credit_balance",
+        "rate_limit_per_minute",
+        "customer_retention_days",
+        "time_zone",
+        "engine",
+    )
     search_fields = ("name",)
 
     def get_queryset(self, request):
@@ -109,7 +129,7 @@ class AccountAdmin(AccountScopedAdmin):
         status = _engine_status(obj)
         error = status.last_error
         last = (
-            format_html("{} at {} UTC: {}", error.code, f"{error.occurred_at:%Y-%m-%d %H:%M}", error.message)
+            format_html("{} at {}: {}", error.code, when(error.occurred_at), error.message)
             if error is not None
             else "none"
         )
@@ -125,6 +145,8 @@ class AccountAdmin(AccountScopedAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         if "engine" in form.base_fields:
             form.base_fields["engine"] = _engine_field(obj.engine if obj else "")
+        if "time_zone" in form.base_fields:
+            form.base_fields["time_zone"] = _time_zone_field()
         return form
 
     def save_model(self, request, obj, form, change):
@@ -134,6 +156,7 @@ class AccountAdmin(AccountScopedAdmin):
                 name=data["name"],
                 rate_limit_per_minute=data.get("rate_limit_per_minute"),
                 customer_retention_days=data.get("customer_retention_days"),
+                time_zone=data.get("time_zone") or DEFAULT_TIME_ZONE,
                 created_by=request.user,
             )
             account_update_settings(account=created, engine=data.get("engine", ""), is_active=data.get("is_active"))

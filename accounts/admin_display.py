@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-#: Day, month, year, 24-hour time and the zone's abbreviation: unambiguous for shops in any country.
-WHEN_FORMAT = "j M Y, H:i T"
+from accounts.time_zones import time_zone_label
+
+#: Day, month, year and 24-hour time, followed by the zone's name: unambiguous for shops in any country.
+WHEN_FORMAT = "j M Y, H:i"
 #: Badge tones: neutral by default; "good" and "bad" only where the value is an outcome the merchant acts on.
 _TONES = ("neutral", "good", "bad", "info")
 
@@ -33,10 +35,12 @@ def yes_no(value: bool | None, *, yes: str = "Yes", no: str = "No") -> str:
 
 
 def when(value: datetime | None) -> str:
-    """A moment in the dashboard's time zone, with the zone named: "1 Dec 2026, 14:05 UTC"."""
+    """A moment in the time zone active for this request (the account's, see accounts/middleware.py), with the
+    zone named: "1 Dec 2026, 15:05 CET", or "1 Dec 2026, 18:05 Asia/Dubai" where the zone has no abbreviation."""
     if value is None:
         return "—"
-    return formats.date_format(timezone.localtime(value), WHEN_FORMAT)
+    local = timezone.localtime(value)
+    return f"{formats.date_format(local, WHEN_FORMAT)} {time_zone_label(local)}"
 
 
 def in_words(delta: timedelta) -> str:

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.time_zones import DEFAULT_TIME_ZONE, time_zone_validate
+
 
 class RetentionDays(models.IntegerChoices):
     ONE = 1, "1 day"
@@ -20,6 +22,12 @@ class Account(models.Model):
     rate_limit_per_minute = models.PositiveIntegerField(default=100)
     customer_retention_days = models.PositiveSmallIntegerField(choices=RetentionDays.choices, default=7)
     engine = models.CharField(max_length=50, blank=True, default="", help_text="Empty: the server default engine.")
+    time_zone = models.CharField(
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        validators=[time_zone_validate],
+        help_text="IANA time zone of the dashboard's times and days (e.g. Europe/Paris).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

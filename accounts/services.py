@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.key_cache import api_key_cache_forget, api_key_cache_forget_account
 from accounts.keys import key_generate, key_hash, key_visible_prefix
 from accounts.models import Account, AccountMembership, ApiKey, CreditLedgerEntry, LedgerKind
+from accounts.time_zones import DEFAULT_TIME_ZONE, time_zone_validate
 from tryon_project.api.errors import ApiError, ErrorCode
 
 # A busy key records its use at most this often (the authentication cache re-reads a key when it is due).
@@ -29,13 +30,16 @@ def account_create(
     credits: int = 0,
     rate_limit_per_minute: int | None = None,
     customer_retention_days: int | None = None,
+    time_zone: str = DEFAULT_TIME_ZONE,
     created_by=None,
 ) -> Account:
+    time_zone_validate(time_zone)
     with transaction.atomic():
         account = Account.objects.create(
             name=name,
             rate_limit_per_minute=rate_limit_per_minute or settings.TRYON_RATE_LIMIT_PER_MINUTE,
             customer_retention_days=customer_retention_days or settings.TRYON_DEFAULT_RETENTION_DAYS,
+            time_zone=time_zone,
         )
         if credits:
             credits_topup(account=account, amount=credits, reason="initial credits", created_by=created_by)
@@ -51,7 +55,11 @@ def account_update_settings(
     rate_limit_per_minute: int | None = None,
     engine: str | None = None,
     is_active: bool | None = None,
+    time_zone: str | None = None,
 ) -> Account:
+    """Change the named settings. A time zone that is not an IANA name raises ValidationError, nothing saved."""
+    if time_zone is not None:
+        time_zone_validate(time_zone)
     fields: list[str] = []
     for field, value in (
         ("name", name),
@@ -59,6 +67,7 @@ def account_update_settings(
         ("rate_limit_per_minute", rate_limit_per_minute),
         ("engine", engine),
         ("is_active", is_active),
+        ("time_zone", time_zone),
     ):
         if value is not None:
             setattr(account, field, value)

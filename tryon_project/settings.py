@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A merchant's dashboard pages show times and days in its account's time zone.
+    "accounts.middleware.DashboardTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a lockout found during a dashboard login into its 429 page.
     "axes.middleware.AxesMiddleware",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -140,6 +140,8 @@ CSV_COLUMNS = (
     "error_code",
     "error_message",
     "result_deleted",
+    # The IANA zone of created_at (ISO 8601 with its offset), so a spreadsheet can tell where the day begins.
+    "time_zone",
 )
 
 
@@ -154,8 +156,13 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def generations_csv_rows(*, generations: QuerySet[Generation], with_account: bool = False) -> Iterator[str]:
-    """The rows of the export; ``with_account`` (operators, who may export several accounts) adds the account."""
+def generations_csv_rows(
+    *, generations: QuerySet[Generation], time_zone: tzinfo, with_account: bool = False
+) -> Iterator[str]:
+    """The rows of the export, times in ``time_zone``; ``with_account`` (operators, who may export several
+    accounts) adds the account. The zone is a parameter, not the active one: a streamed response is written
+    after the view (and the middleware that activated the account's zone) has returned."""
+    zone_name = str(getattr(time_zone, "key", "") or time_zone)
     writer = csv.writer(_Echo())
     yield writer.writerow((*CSV_COLUMNS, "account") if with_account else CSV_COLUMNS)
     rows = generations.order_by("created_at", "id").values_list(
@@ -190,7 +197,7 @@ def generations_csv_rows(*, generations: QuerySet[Generation], with_account: boo
     ) in rows.iterator(chunk_size=500):
         values = [
             pk,
-            created_at.isoformat(),
+            created_at.astimezone(time_zone).isoformat(),
             status,
             external_id,
             title,
@@ -200,6 +207,7 @@ def generations_csv_rows(*, generations: QuerySet[Generation], with_account: boo
             error_code,
             error_message,
             "yes" if result_deleted else "no",
+            zone_name,
         ]
         if with_account:
             values.append(account_name)

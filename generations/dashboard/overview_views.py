@@ -48,7 +48,7 @@ def overview_view(model_admin, request):
         "is_operator": is_operator(request),
         "account_choices": Account.objects.order_by("name") if is_operator(request) else (),
         "chosen_account": chosen,
-        "export_from": (now - timedelta(days=29)).date().isoformat(),
+        "export_from": (timezone.localtime(now) - timedelta(days=29)).date().isoformat(),
         "export_to": timezone.localtime(now).date().isoformat(),
     }
     return TemplateResponse(request, "admin/generations/overview.html", context)
@@ -67,7 +67,10 @@ def export_view(model_admin, request):
     if status:
         generations = generations.filter(status=status)
     response = StreamingHttpResponse(
-        generations_csv_rows(generations=generations, with_account=is_operator(request)), content_type="text/csv"
+        generations_csv_rows(
+            generations=generations, time_zone=timezone.get_current_timezone(), with_account=is_operator(request)
+        ),
+        content_type="text/csv",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="generations-{stamp}.csv"'

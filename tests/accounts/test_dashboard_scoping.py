@@ -42,7 +42,7 @@ def test_merchant_cannot_reach_staff_pages_or_change_balance(two_merchants):
     assert bob.get("/dashboard/auth/user/").status_code == 403
     bob.post(
         f"/dashboard/accounts/account/{quote(second.pk)}/change/",
-        {"customer_retention_days": 3, "credit_balance": 99999},
+        {"customer_retention_days": 3, "time_zone": "UTC", "credit_balance": 99999},
     )
     second.refresh_from_db()
     assert second.credit_balance == 0

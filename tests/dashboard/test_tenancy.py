@@ -196,6 +196,7 @@ def test_merchant_cannot_change_its_own_balance(beta):
         f"{D}/accounts/account/{quote(beta.account.pk)}/change/",
         {
             "customer_retention_days": 3,
+            "time_zone": "UTC",
             "credit_balance": 99999,
             "rate_limit_per_minute": 100000,
             "engine": "mock",

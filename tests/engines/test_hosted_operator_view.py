@@ -84,7 +84,7 @@ def test_account_page_shows_engine_model_licence_and_last_error(operator, settin
     page = response.content.decode()
     assert "Engine status" in page
     assert "IDM-VTON: CC BY-NC-SA 4.0" in page
-    assert "GENERATION_TIMEOUT at 2026-12-01 10:30 UTC: The Cog model did not finish within 60 s" in page
+    assert "GENERATION_TIMEOUT at 1 Dec 2026, 10:30 UTC: The Cog model did not finish within 60 s" in page
     # Another account's error is not shown on this one.
     other = AccountFactory(engine="cog")
     assert (
