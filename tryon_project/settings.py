@@ -377,6 +377,12 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+# Storage deletions have a queue of their own, so an erased user's objects are not deleted behind a backlog of
+# generations. A worker started without -Q consumes every queue below (the documented worker commands and the
+# embedded mode); `celery -A tryon_project worker -Q deletions` runs deletions that never wait for a free slot.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "deletions": {}}
+CELERY_TASK_ROUTES = {"platform.delete_blobs": {"queue": "deletions"}}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
