@@ -5,8 +5,8 @@ apply is `NotRequired` here, never `None`. Requests are typed the same way, so a
 by the type checker against the same names the server reads (docs/api.md, docs/openapi.json).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: TypedDict reads `NotRequired` from the evaluated annotations, and
+# as strings the runtime's `__required_keys__` would count every field as required.
 from typing import Any, Literal, NotRequired, TypedDict
 
 GenerationStatus = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
