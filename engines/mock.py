@@ -23,4 +23,6 @@ class MockEngine:
             engine=self.name,
             engine_version=self.version,
             timings_ms={"total": round((time.perf_counter() - started) * 1000, 3)},
+            # It hands the photo back, so it honours no per-call option: each one sent is reported as ignored.
+            diagnostics={"ignored_options": sorted(request.options.requested)} if request.options.requested else {},
         )

@@ -24,7 +24,9 @@ from accounts.admin_scoping import is_operator, request_account
 from accounts.models import Account
 from accounts.throttling import limiter
 from customers.models import CustomerImage
+from engines.base import GarmentPhotoType, Quality
 from generations.dashboard import display
+from generations.engine_options import SEED_MAX, engine_options_parse
 from generations.inputs import CustomerImageKind, CustomerImageRef, TryOnInput
 from generations.models import Generation, GenerationStatus
 from generations.services.create import generation_create
@@ -60,6 +62,26 @@ class PlaygroundForm(forms.Form):
         help_text="Optional: files the generation under this customer.",
     )
     use_watermark = forms.BooleanField(required=False, initial=True, label="Add the account's watermark")
+    # The API's per-call engine options (`options` of POST /try-on); empty means "not sent", as in the API.
+    seed = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=SEED_MAX,
+        label="Seed",
+        help_text="options.seed: the same seed and inputs give the same result where the engine is deterministic.",
+    )
+    quality = forms.ChoiceField(
+        choices=[("", "not sent (balanced)"), *((choice.value, choice.value) for choice in Quality)],
+        required=False,
+        label="Quality",
+        help_text="options.quality: speed against fidelity.",
+    )
+    garment_photo_type = forms.ChoiceField(
+        choices=[("", "not sent (auto)"), *((choice.value, choice.value) for choice in GarmentPhotoType)],
+        required=False,
+        label="Garment photo type",
+        help_text="options.garmentPhotoType: the garment alone (flat-lay) or worn by a model.",
+    )
 
     def __init__(self, *args, photos, products, **kwargs):
         super().__init__(*args, **kwargs)
@@ -139,7 +161,19 @@ def _tryon_input(*, form: PlaygroundForm) -> TryOnInput:
         customer_image=person,
         customer_id=data.get("customer_id", ""),
         use_watermark=bool(data.get("use_watermark")),
+        engine_options=_engine_options(data=data),
     )
+
+
+def _engine_options(*, data: dict) -> dict[str, object]:
+    """The form's options in the API's shape, through the API's own validator (an option left empty is not
+    sent, so the engine's default applies and nothing is reported as ignored)."""
+    sent = {
+        "seed": data.get("seed"),
+        "quality": data.get("quality") or None,
+        "garmentPhotoType": data.get("garment_photo_type") or None,
+    }
+    return engine_options_parse(value={key: value for key, value in sent.items() if value is not None})
 
 
 def _mark_from_dashboard(*, request, generation: Generation) -> None:
@@ -252,6 +286,9 @@ def _state(generation: Generation) -> dict:
         "personUrl": blob_signed_url(key=generation.person_image_key).url if generation.person_image_key else "",
         "resultUrl": "",
         "seconds": round(generation.duration_ms / 1000, 1) if generation.duration_ms is not None else None,
+        # What was sent in `options`, and what the engine that ran reported it could not honour (docs/api.md).
+        "options": dict(generation.engine_options or {}),
+        "ignoredOptions": list((generation.timings or {}).get("ignored_options") or []),
     }
     if generation.status == GenerationStatus.COMPLETED and generation.result_key and not generation.result_deleted:
         state["resultUrl"] = blob_signed_url(key=generation.result_key).url

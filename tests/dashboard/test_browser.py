@@ -269,12 +269,15 @@ class SampleEngine:
             result = strip.convert("RGB").crop((width * 2 // 3, 0, width, height))
         buffer = io.BytesIO()
         result.save(buffer, "JPEG", quality=90)
+        # Like the local engine, it honours no per-call option; unlike it, it says so (as hosted engines do).
+        requested = sorted(request.options.requested) if request is not None else []
         return TryOnResult(
             image=buffer.getvalue(),
             content_type="image/jpeg",
             engine="sample",
             engine_version="1",
             timings_ms={"engine": 5.0},
+            diagnostics={"ignored_options": requested} if requested else {},
         )
 
 
@@ -380,6 +383,69 @@ def test_playground_try_on_from_upload_to_result(site, merchant, page, sample_en
     assert page.get_attribute("#playground-download", "href") == page.get_attribute("#playground-output", "src")
     assert Account.objects.get(pk=merchant.pk).credit_balance == 19
     _screenshot(page, "playground")
+
+
+def test_playground_sends_engine_options_and_shows_the_ignored_ones(site, merchant, page, sample_engine):
+    from generations.models import Generation
+
+    _catalog_product(merchant)
+    _login(page, site)
+    page.goto(f"{site}/dashboard/try-on/")
+    page.set_input_files(
+        "#id_photo", files=[{"name": "me.jpg", "mimeType": "image/jpeg", "buffer": _sample("person.jpg")}]
+    )
+    page.select_option("#id_product", "blue-tee")
+    page.fill("#id_customer_id", "options-1")
+    # The browser itself refuses a seed outside the API's range before anything is sent.
+    page.fill("#id_seed", "-5")
+    page.click("#playground-submit")
+    assert page.locator("#id_seed").evaluate("input => input.validity.rangeUnderflow") is True
+    assert not Generation.objects.filter(account=merchant).exists()
+    page.fill("#id_seed", "4242")
+    page.select_option("#id_quality", "fast")
+    page.select_option("#id_garment_photo_type", "flat-lay")
+    page.click("#playground-submit")
+    page.wait_for_url("**/try-on/?generation=*")
+    ignored = page.locator("#playground-ignored")
+    ignored.wait_for(state="visible")
+    assert ignored.inner_text().strip() == "Ignored by the engine: garmentPhotoType, quality, seed"
+    assert page.inner_text("#playground-options").strip() == (
+        "Options sent: seed 4242, quality fast, garmentPhotoType flat-lay"
+    )
+    generation = Generation.objects.get(account=merchant, customer_id="options-1")
+    assert generation.engine_options == {"seed": 4242, "quality": "fast", "garmentPhotoType": "flat-lay"}
+    assert sample_engine.calls[0].options.seed == 4242
+    # The page's poll reads the same from the status URL.
+    state = page.evaluate("url => fetch(url).then(r => r.json())", page.get_attribute("#playground-status", "data-url"))
+    assert state["ignoredOptions"] == ["garmentPhotoType", "quality", "seed"]
+
+
+def test_merchant_sets_its_time_zone_and_every_time_follows(site, merchant, page):
+    from datetime import UTC, datetime
+
+    from generations.models import Generation
+
+    generation = completed_generation(
+        account=merchant, person=_sample("person.jpg"), result=_sample("person.jpg"), external_id="tz-tee"
+    )
+    Generation.objects.filter(pk=generation.pk).update(created_at=datetime(2026, 12, 2, 13, 3, tzinfo=UTC))
+    _login(page, site)
+    change = f"{site}/dashboard/generations/generation/{quote(generation.pk)}/change/"
+    page.goto(change)
+    assert "2 Dec 2026, 13:03 UTC" in page.inner_text("#content")
+    page.goto(f"{site}/dashboard/accounts/account/{merchant.pk}/change/")
+    assert page.locator("#id_time_zone").input_value() == "UTC"
+    page.select_option("#id_time_zone", "Europe/Paris")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/accounts/account/**")
+    merchant.refresh_from_db()
+    assert merchant.time_zone == "Europe/Paris"
+    page.goto(change)
+    assert "2 Dec 2026, 14:03 CET" in page.inner_text("#content")
+    page.goto(f"{site}/dashboard/generations/generation/")
+    assert "2 Dec 2026, 14:03 CET" in page.inner_text("#generation-gallery")
+    page.click("#overview-link")
+    assert "Europe/Paris" in page.inner_text("#overview-per-day h2")
 
 
 def test_erasing_a_customer_from_its_page(site, merchant, page):
