@@ -1,4 +1,5 @@
-"""Per-call engine options [ext]: the `options` object of a try-on request, validated once, stored on the
+"""Per-call engine options [ext]: the `options` object of a try-on request, validated once by its schema
+(`generations.serializers.TryOnEngineOptionsSerializer`), stored on the
 generation as the client sent them, and turned into the engines' typed ``EngineOptions`` when a worker runs it.
 
 `options.seed` (integer 0 to 2**31 - 1), `options.quality` (fast | balanced | quality, default balanced) and
@@ -8,41 +9,55 @@ diagnostics (``ignored_options``)."""
 
 from __future__ import annotations
 
+from rest_framework import serializers
+
 from engines.base import EngineOptions, GarmentPhotoType, Quality
-from tryon_project.api.errors import ErrorDetail, validation_error
+from tryon_project.api.request_schema import OBJECT_MESSAGE, OptionalChoiceField, StrictIntegerField, schema_validate
 
 SEED_MAX = 2**31 - 1
-_KEYS = ("seed", "quality", "garmentPhotoType")
+ENGINE_OPTION_KEYS = ("seed", "quality", "garmentPhotoType")
+
+
+_UNKNOWN_OPTION = f"is not a known option ({', '.join(ENGINE_OPTION_KEYS)})"
+
+
+class TryOnEngineOptionsSerializer(serializers.Serializer):
+    # [ext] Stored on the generation as the client sent them: only the options it set (docs/api.md).
+
+    seed = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=SEED_MAX,
+        message=f"must be an integer from 0 to {SEED_MAX}",
+    )
+    quality = OptionalChoiceField(choices=[choice.value for choice in Quality], required=False, default="balanced")
+    garmentPhotoType = OptionalChoiceField(
+        choices=[choice.value for choice in GarmentPhotoType], required=False, default="auto"
+    )
+
+    def to_internal_value(self, data):
+        errors: dict = {}
+        if isinstance(data, dict):
+            errors = {key: [_UNKNOWN_OPTION] for key in sorted(set(data) - set(self.fields))}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not errors or not isinstance(exc.detail, dict):
+                raise
+            raise serializers.ValidationError({**exc.detail, **errors}) from exc
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {key: option for key, option in value.items() if data.get(key) is not None}
 
 
 def engine_options_parse(*, value: object, path: str = "options") -> dict[str, object]:
-    """The options the client set, checked: {} when `options` is absent. Every offending key is reported."""
+    """The options the client set, checked by their schema: {} when `options` is absent; every offending key is
+    reported (for callers that hold the options alone, such as the dashboard's playground)."""
     if value is None:
         return {}
-    if not isinstance(value, dict):
-        raise validation_error([ErrorDetail(path=path, message="must be an object")])
-    details: list[ErrorDetail] = []
-    parsed: dict[str, object] = {}
-    for key in sorted(set(value) - set(_KEYS)):
-        details.append(
-            ErrorDetail(path=f"{path}.{key}", message="is not a known option (seed, quality, garmentPhotoType)")
-        )
-    if "seed" in value and value["seed"] is not None:
-        seed = value["seed"]
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
-            details.append(ErrorDetail(path=f"{path}.seed", message=f"must be an integer from 0 to {SEED_MAX}"))
-        else:
-            parsed["seed"] = seed
-    for key, choices in (("quality", Quality), ("garmentPhotoType", GarmentPhotoType)):
-        if key in value and value[key] is not None:
-            allowed = [choice.value for choice in choices]
-            if value[key] not in allowed:
-                details.append(ErrorDetail(path=f"{path}.{key}", message=f"must be one of {', '.join(allowed)}"))
-            else:
-                parsed[key] = value[key]
-    if details:
-        raise validation_error(details)
-    return parsed
+    schema = TryOnEngineOptionsSerializer(data=value, error_messages={"invalid": OBJECT_MESSAGE})
+    return schema_validate(schema=schema, paths={"": path})
 
 
 def engine_options_build(*, stored: dict[str, object] | None) -> EngineOptions:
@@ -52,5 +67,5 @@ def engine_options_build(*, stored: dict[str, object] | None) -> EngineOptions:
         seed=stored.get("seed"),  # type: ignore[arg-type]
         quality=Quality(stored.get("quality") or Quality.BALANCED),
         garment_photo_type=GarmentPhotoType(stored.get("garmentPhotoType") or GarmentPhotoType.AUTO),
-        requested=frozenset(key for key in _KEYS if stored.get(key) is not None),
+        requested=frozenset(key for key in ENGINE_OPTION_KEYS if stored.get(key) is not None),
     )

@@ -1,5 +1,6 @@
-"""OpenAPI descriptions of the try-on bodies and answers. Parsing itself is done by `request_parser` (one parser
-for every accepted shape); the product item is the catalog's own (`products.serializers.ProductItemSerializer`)."""
+"""The try-on body's one schema (what validates it and what the OpenAPI document shows) and the answers' shapes.
+`request_parser` rewrites every accepted shape onto the schema's canonical members first; the product item is the
+catalog's own (`products.serializers.ProductItemSerializer`)."""
 
 from __future__ import annotations
 
@@ -7,45 +8,71 @@ from drf_spectacular.utils import extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 
 from accounts.models import RetentionDays
+from generations.engine_options import TryOnEngineOptionsSerializer
 from products.serializers import ProductItemSerializer
+from tryon_project.api.request_schema import (
+    CustomerIdField,
+    FlagField,
+    OptionalHttpUrlField,
+    OptionalTextField,
+    RequestSchema,
+    RetentionDaysField,
+    object_schema,
+)
 from tryon_project.api.schema import GENERATION_ERROR_CODE_NAMES
 
-
-# Every member of a try-on body is optional on the wire: which of the accepted shapes (1.0 to 1.4) a client uses
-# decides which members it sends, and the request parser enforces "exactly one shape" with VALIDATION_FAILED.
+# The one schema of a try-on body. `generations.request_parser` rewrites every accepted shape (1.0/1.1 `product` +
+# `customer`, 1.3 `source`, 1.4 `products[]` + `person` + `externalUserId` + `output`) onto its canonical members
+# (`product`, `customer`, `customerId`, `retentionDays`, `useWatermark`, `webhookUrl`, `options`), which it then
+# validates; the other members describe the newer names for the OpenAPI document and never reach validation.
 # Classes rather than inline serializers: the OpenAPI generator names each component after one class.
+_REF_MAX = 2048
+
+
 class ImageSourceSerializer(serializers.Serializer):
-    id = serializers.CharField(required=False, help_text="An imageId from /images/upload.")
-    url = serializers.URLField(required=False, help_text="Downloaded by the server when the try-on is accepted.")
-    fileKey = serializers.CharField(required=False, help_text="Names a multipart part.")
+    id = OptionalTextField(required=False, max_length=_REF_MAX, help_text="An imageId from /images/upload.")
+    url = OptionalHttpUrlField(
+        required=False, max_length=_REF_MAX, help_text="Downloaded by the server when the try-on is accepted."
+    )
+    fileKey = OptionalTextField(required=False, max_length=_REF_MAX, help_text="Names a multipart part.")
+
+    def to_internal_value(self, data):
+        sent = [
+            kind for kind in ("id", "url", "fileKey") if isinstance(data, dict) and data.get(kind) not in (None, "")
+        ]
+        if len(sent) > 1:
+            names = " and ".join(sent)
+            raise serializers.ValidationError(
+                {kind: [f"only one of id, url, fileKey may be sent ({names})"] for kind in sent}
+            )
+        # Nothing sent: CUSTOMER_IMAGE_REQUIRED, once every field error has been reported (request_parser).
+        return super().to_internal_value(data)
 
 
 class TryOnCustomerSerializer(ImageSourceSerializer):
-    source = ImageSourceSerializer(required=False, help_text="The 1.3 form: `{source: {id | url | fileKey}}`.")
+    source = object_schema(
+        ImageSourceSerializer, required=False, help_text="The 1.3 form: `{source: {id | url | fileKey}}`."
+    )
 
 
 class TryOnPersonImageSerializer(serializers.Serializer):
-    source = ImageSourceSerializer(required=False)
+    source = object_schema(ImageSourceSerializer, required=False)
 
 
 class TryOnPersonSerializer(serializers.Serializer):
-    image = TryOnPersonImageSerializer(required=False)
+    image = object_schema(TryOnPersonImageSerializer, required=False)
 
 
 class TryOnOutputSerializer(serializers.Serializer):
-    watermark = serializers.BooleanField(required=False)
-    keepForDays = serializers.ChoiceField(choices=RetentionDays.choices, required=False)
-
-
-class TryOnEngineOptionsSerializer(serializers.Serializer):
-    seed = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
-    quality = serializers.ChoiceField(choices=["fast", "balanced", "quality"], required=False, default="balanced")
-    garmentPhotoType = serializers.ChoiceField(choices=["auto", "flat-lay", "model"], required=False, default="auto")
+    watermark = FlagField(required=False, help_text="1.4 name of `useWatermark`.")
+    keepForDays = RetentionDaysField(
+        choices=RetentionDays.choices, required=False, help_text="1.4 name of `retentionDays`."
+    )
 
 
 @extend_schema_serializer(component_name="TryOn")
-class TryOnRequestSerializer(serializers.Serializer):
-    product = ProductItemSerializer(required=False, help_text="1.0-1.3 shape. The product item of `POST /products`.")
+class TryOnRequestSerializer(RequestSchema):
+    product = object_schema(ProductItemSerializer, help_text="1.0-1.3 shape. The product item of `POST /products`.")
     products = serializers.ListField(
         child=ProductItemSerializer(),
         required=False,
@@ -53,15 +80,16 @@ class TryOnRequestSerializer(serializers.Serializer):
         max_length=1,
         help_text="1.4 shape: exactly one product.",
     )
-    customer = TryOnCustomerSerializer(required=False)
-    person = TryOnPersonSerializer(required=False)
-    customerId = serializers.CharField(required=False, max_length=255)
-    externalUserId = serializers.CharField(required=False, max_length=255)
-    retentionDays = serializers.ChoiceField(choices=RetentionDays.choices, required=False)
-    useWatermark = serializers.BooleanField(required=False, default=True)
-    output = TryOnOutputSerializer(required=False)
-    webhookUrl = serializers.URLField(required=False, help_text="[ext] One-off webhook target.")
-    options = TryOnEngineOptionsSerializer(
+    customer = object_schema(TryOnCustomerSerializer, required=False)
+    person = object_schema(TryOnPersonSerializer, required=False)
+    customerId = CustomerIdField(required=False)
+    externalUserId = CustomerIdField(required=False, help_text="1.4 name of `customerId`.")
+    retentionDays = RetentionDaysField(choices=RetentionDays.choices, required=False)
+    useWatermark = FlagField(required=False, default=True)
+    output = object_schema(TryOnOutputSerializer, required=False)
+    webhookUrl = OptionalHttpUrlField(required=False, max_length=_REF_MAX, help_text="[ext] One-off webhook target.")
+    options = object_schema(
+        TryOnEngineOptionsSerializer,
         required=False,
         help_text="[ext] Per-call engine options; an engine that cannot honour one ignores it (docs/api.md).",
     )

@@ -75,16 +75,16 @@ def path_sent(*, path: str, paths: Mapping[str, str]) -> str:
     return ".".join(part for part in (paths[best], rest) if part)
 
 
+# Base of every request body schema (no docstring: the OpenAPI document would show it as each body's description).
+# `required_codes` names root fields whose absence is its own error code (`POST /products` without `externalId` is
+# EXTERNAL_ID_REQUIRED): that answer replaces any field errors.
 class RequestSchema(serializers.Serializer):
-    """Base of every request body schema. `required_codes` names root fields whose absence is its own error code
-    (`POST /products` without `externalId` is EXTERNAL_ID_REQUIRED): that answer replaces any field errors."""
-
     required_codes: ClassVar[dict[str, tuple[ErrorCode, str]]] = {}
 
 
 def schema_validate(
     *,
-    schema: RequestSchema,
+    schema: serializers.Serializer,
     paths: Mapping[str, str] | None = None,
     issues: Sequence[ErrorDetail] = (),
 ) -> dict[str, Any]:
@@ -98,10 +98,11 @@ def schema_validate(
         details = list(issues)
     else:
         leaves = _leaves(schema.errors, "")
+        required_codes = getattr(schema, "required_codes", {})
         for path, message in leaves:
             code = getattr(message, "code", None) if isinstance(message, DrfErrorDetail) else None
-            if path in schema.required_codes and code in _MISSING_CODES:
-                error_code, text = schema.required_codes[path]
+            if path in required_codes and code in _MISSING_CODES:
+                error_code, text = required_codes[path]
                 sent = path_sent(path=path, paths=paths)
                 raise ApiError(error_code, text, details=[ErrorDetail(path=sent, message=REQUIRED_MESSAGE)])
         taken = {issue.path for issue in issues}
@@ -124,10 +125,11 @@ class _Absent:
 
     absent_values: tuple[object, ...] = (None,)
 
-    def validate_empty_values(self, data):
+    def run_validation(self, data=empty):
+        # Before the field's own handling: DRF's CharField answers "" itself, ahead of its empty-value checks.
         if data is not empty and any(type(data) is type(value) and data == value for value in self.absent_values):
             data = empty
-        return super().validate_empty_values(data)  # type: ignore[misc]
+        return super().run_validation(data)  # type: ignore[misc]
 
 
 class TextField(serializers.CharField):
@@ -206,8 +208,9 @@ class RetentionDaysField(_Absent, serializers.ChoiceField):
 
     absent_values = (None, "")
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(choices=RETENTION_CHOICES, **kwargs)
+    def __init__(self, *, choices=RETENTION_CHOICES, **kwargs) -> None:
+        # The app's labelled choices may be passed, so the OpenAPI document names one enum for every use.
+        super().__init__(choices=choices, **kwargs)
         message = f"must be one of {', '.join(str(days) for days in RETENTION_CHOICES)}"
         self.error_messages.update(invalid_choice=message, null=message)
 
@@ -274,6 +277,18 @@ class HttpUrlField(serializers.URLField):
         if parsed.scheme.lower() not in ("http", "https") or not parsed.hostname or any(c.isspace() for c in data):
             self.fail("invalid")
         return data
+
+
+class OptionalTextField(_Absent, TextField):
+    """A string whose null or "" means "not sent"."""
+
+    absent_values = (None, "")
+
+
+class OptionalHttpUrlField(_Absent, HttpUrlField):
+    """A URL whose null or "" means "not sent"."""
+
+    absent_values = (None, "")
 
 
 class FileKeyField(TextField):
