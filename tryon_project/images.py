@@ -7,17 +7,31 @@ optionally cropped, capped, and re-encoded from its pixels alone. Nothing of the
 re-encoding: no EXIF, GPS, XMP, ICC profile or comment, and nothing appended to it (polyglot payloads).
 
 Every refusal is an :class:`ImageRejected` carrying its code from the one catalogue: ``INVALID_IMAGE``, or
-``PAYLOAD_TOO_LARGE`` for the file size. It is not an HTTP error: the API's exception handler turns it into the
-error body in one place, and callers outside a request (the worker, the dashboard) map it to their own outcome.
+``PAYLOAD_TOO_LARGE`` for the file size and for a request over its pixel budget. It is not an HTTP error: the API's
+exception handler turns it into the error body in one place, and callers outside a request (the worker, the
+dashboard) map it to their own outcome.
+
+Decoding work is bounded twice (docs/security.md, "Decoding work"). Per request: inside
+:func:`request_pixel_budget` (the API middleware opens one per request) every image decoded while serving it is
+charged its decoded pixels, and the one that would pass ``TRYON_MAX_REQUEST_PIXELS`` is refused before it is
+decoded. A small file can declare a large canvas (a 120 KB PNG of 6000x6000 decodes to 144 MB), so the budget
+counts pixels, not bytes, across every part and URL of the request. Per process: at most
+``TRYON_IMAGE_DECODE_PIXELS`` pixels are held by decodes at once; a decode that cannot get its share within
+``TRYON_IMAGE_DECODE_WAIT_SECONDS`` raises :class:`ImageDecodeBusy` (``503`` with ``Retry-After``), which is not a
+refusal of the bytes, so no caller maps it to an invalid image.
 """
 
 from __future__ import annotations
 
+import contextvars
 import io
 import math
 import struct
+import threading
+import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,6 +105,105 @@ class ImageRejected(Exception):
         self.message = message
 
 
+class ImageDecodeBusy(Exception):
+    """This process is already decoding as many pixels as it allows and none were freed in time. The bytes were not
+    judged: the same request succeeds when retried after ``retry_after_seconds``."""
+
+    def __init__(self, *, retry_after_seconds: int) -> None:
+        super().__init__("The server is decoding as many images as it can at once; retry shortly.")
+        self.message = str(self)
+        self.retry_after_seconds = retry_after_seconds
+
+
+@dataclass
+class PixelBudget:
+    """Pixels one request may still decode. Requests decode their images one after another, so it needs no lock."""
+
+    limit: int
+    spent: int = 0
+
+    def charge(self, *, pixels: int) -> None:
+        if self.spent + pixels > self.limit:
+            message = (
+                f"The images of this request decode to more than {self.limit} pixels together; "
+                "send fewer or smaller images."
+            )
+            raise ImageRejected(code=ErrorCode.PAYLOAD_TOO_LARGE, message=message)
+        self.spent += pixels
+
+
+# The budget of the request being served. A context variable rather than a parameter: every image decoded while
+# serving the request counts (its parts, its customer and product URLs), whichever code path reaches this module.
+_request_budget: contextvars.ContextVar[PixelBudget | None] = contextvars.ContextVar(
+    "request_pixel_budget", default=None
+)
+
+
+@contextmanager
+def request_pixel_budget(*, limit: int) -> Iterator[PixelBudget]:
+    """Charge every decode inside the block to one budget of ``limit`` pixels."""
+    budget = PixelBudget(limit=limit)
+    token = _request_budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _request_budget.reset(token)
+
+
+class _DecodeCapacity:
+    """Pixels held by decodes in this process: a semaphore weighted by pixels, so two images at the pixel limit or
+    many small ones decode at once, and a small photo still finds room while large ones are being decoded."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._in_use = 0
+
+    @property
+    def in_use(self) -> int:
+        with self._changed:
+            return self._in_use
+
+    @contextmanager
+    def hold(self, *, pixels: int, capacity: int, wait_seconds: float) -> Iterator[None]:
+        # An image larger than the whole capacity still decodes, alone.
+        weight = min(pixels, capacity)
+        deadline = time.monotonic() + wait_seconds
+        with self._changed:
+            while self._in_use + weight > capacity:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ImageDecodeBusy(retry_after_seconds=_BUSY_RETRY_AFTER_SECONDS)
+                self._changed.wait(remaining)
+            self._in_use += weight
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._in_use -= weight
+                self._changed.notify_all()
+
+
+_BUSY_RETRY_AFTER_SECONDS = 2
+_decode_capacity = _DecodeCapacity()
+
+
+@contextmanager
+def image_decode_slot(*, pixels: int) -> Iterator[None]:
+    """Hold ``pixels`` of this process's decoding capacity for the block (``TRYON_IMAGE_DECODE_PIXELS``), waiting
+    at most ``TRYON_IMAGE_DECODE_WAIT_SECONDS``; :class:`ImageDecodeBusy` when none is freed in time."""
+    with _decode_capacity.hold(
+        pixels=pixels,
+        capacity=settings.TRYON_IMAGE_DECODE_PIXELS,
+        wait_seconds=settings.TRYON_IMAGE_DECODE_WAIT_SECONDS,
+    ):
+        yield
+
+
+def image_decode_pixels_in_use() -> int:
+    """Pixels currently held by decodes in this process (for tests and diagnostics)."""
+    return _decode_capacity.in_use
+
+
 @dataclass(frozen=True)
 class NormalizedImage:
     data: bytes = field(repr=False)
@@ -127,26 +240,34 @@ def image_normalize(
     input_format = _FORMAT_ALIASES.get(im.format or "", im.format or "")
     if input_format == "JPEG":
         _draft(im, long_side=long_side, for_crop=crop_box is not None)
-    _load(im)
-    if input_format == "JPEG":
-        _refuse_zero_filled_jpeg(im, data=data, long_side=long_side, for_crop=crop_box is not None)
-    # Read only after the full decode: asking a PNG for its EXIF earlier would trigger (and half-run) the decode.
-    icc_profile = im.info.get("icc_profile")
-    orientation = _orientation(im)
-    im = _resizable(im)
-    if crop_box is not None:
-        im = _upright(im, orientation)
-        im = _crop(im, crop_box)
-        im = _cap(im, long_side=long_side)
-    else:
-        # Transposing the capped image rather than the full one gives the same pixels for a fraction of the cost.
-        im = _cap(im, long_side=long_side)
-        im = _upright(im, orientation)
-    im = _to_srgb(im, icc_profile=icc_profile)
-    if keep_alpha:
-        im = im if im.mode == "RGBA" else im.convert("RGBA")
-        return _encode(im, input_format=input_format, image_format="PNG")
-    return _encode(_flatten(im), input_format=input_format, image_format="JPEG")
+    # The size the decoder will allocate: a JPEG's draft scale is already applied to it, other formats decode in
+    # full. Charged and reserved before a pixel is decoded.
+    pixels = im.width * im.height
+    budget = _request_budget.get()
+    if budget is not None:
+        budget.charge(pixels=pixels)
+    with image_decode_slot(pixels=pixels):
+        _load(im)
+        if input_format == "JPEG":
+            _refuse_zero_filled_jpeg(im, data=data, long_side=long_side, for_crop=crop_box is not None)
+        # Read only after the full decode: asking a PNG for its EXIF earlier would trigger (and half-run) the decode.
+        icc_profile = im.info.get("icc_profile")
+        orientation = _orientation(im)
+        # Each step rebinds `im`, so the full-size decode is freed as soon as the capped copy exists.
+        im = _resizable(im)
+        if crop_box is not None:
+            im = _upright(im, orientation)
+            im = _crop(im, crop_box)
+            im = _cap(im, long_side=long_side)
+        else:
+            # Transposing the capped image rather than the full one gives the same pixels for a fraction of the cost.
+            im = _cap(im, long_side=long_side)
+            im = _upright(im, orientation)
+        im = _to_srgb(im, icc_profile=icc_profile)
+        if keep_alpha:
+            im = im if im.mode == "RGBA" else im.convert("RGBA")
+            return _encode(im, input_format=input_format, image_format="PNG")
+        return _encode(_flatten(im), input_format=input_format, image_format="JPEG")
 
 
 def _refuse(message: str) -> ImageRejected:

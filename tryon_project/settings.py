@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "tryon_project.api.middleware.RequestIdMiddleware",
     "tryon_project.api.access_log.AccessLogMiddleware",
     "tryon_project.api.middleware.ApiErrorShapeMiddleware",
+    # One pixel budget per API request, shared by every image the request decodes.
+    "tryon_project.api.middleware.PixelBudgetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -204,6 +206,12 @@ TRYON_MAX_REQUEST_BYTES = env.int("TRYON_MAX_REQUEST_BYTES", default=25 * 1024 *
 TRYON_MAX_FILE_BYTES = env.int("TRYON_MAX_FILE_BYTES", default=10 * 1024 * 1024)
 TRYON_MAX_IMAGE_PIXELS = env.int("TRYON_MAX_IMAGE_PIXELS", default=40_000_000)
 TRYON_MIN_IMAGE_SIDE = env.int("TRYON_MIN_IMAGE_SIDE", default=64)
+# Decoding work (tryon_project/images.py, docs/security.md): the pixels all images of one API request may decode
+# together (beyond it 413 PAYLOAD_TOO_LARGE), the pixels one process decodes at once (two images at the pixel
+# limit), and how long a decode waits for room before 503 SERVICE_UNAVAILABLE with Retry-After.
+TRYON_MAX_REQUEST_PIXELS = env.int("TRYON_MAX_REQUEST_PIXELS", default=100_000_000)
+TRYON_IMAGE_DECODE_PIXELS = env.int("TRYON_IMAGE_DECODE_PIXELS", default=80_000_000)
+TRYON_IMAGE_DECODE_WAIT_SECONDS = env.float("TRYON_IMAGE_DECODE_WAIT_SECONDS", default=10.0)
 TRYON_MAX_LONG_SIDE = env.int("TRYON_MAX_LONG_SIDE", default=2048)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = TRYON_MAX_FILE_BYTES

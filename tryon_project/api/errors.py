@@ -42,12 +42,20 @@ class ErrorCode(enum.Enum):
     NOT_FOUND = (404, "No such route.")
     METHOD_NOT_ALLOWED = (405, "Wrong method on a known route.")
     IDEMPOTENCY_KEY_IN_USE = (409, "[ext] The same `Idempotency-Key` is still being processed; retry later.")
-    PAYLOAD_TOO_LARGE = (413, "A file over the file size limit (10 MB), or a request over the total limit.")
+    PAYLOAD_TOO_LARGE = (
+        413,
+        "A file over the file size limit (10 MB), a request over the total limit, or a request whose images decode "
+        "to more pixels together than the per-request budget (100 megapixels).",
+    )
     UNSUPPORTED_MEDIA_TYPE = (415, "The request `Content-Type` is not accepted by the route.")
     IDEMPOTENCY_KEY_REUSED = (422, "[ext] The same `Idempotency-Key` was sent with a different body.")
     RATE_LIMITED = (429, "Over the account's rate limit; wait `Retry-After` seconds.")
     INTERNAL_ERROR = (500, "Anything unexpected (logged with the request id; no details leak).")
-    SERVICE_UNAVAILABLE = (503, "The database, broker or storage is unreachable.")
+    SERVICE_UNAVAILABLE = (
+        503,
+        "The database, broker or storage is unreachable, or the server is decoding as many images as it allows at "
+        "once; retry after `Retry-After` seconds.",
+    )
 
     @property
     def http_status(self) -> int:

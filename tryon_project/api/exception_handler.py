@@ -12,7 +12,7 @@ from rest_framework.views import set_rollback
 
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail
 from tryon_project.api.responses import error_response
-from tryon_project.images import ImageRejected
+from tryon_project.images import ImageDecodeBusy, ImageRejected
 
 logger = logging.getLogger("tryon.api")
 
@@ -45,6 +45,11 @@ def to_api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, ImageRejected):
         # The image path's refusals carry their catalogue code; this is the one place they become a response.
         return ApiError(exc.code, exc.message)
+    if isinstance(exc, ImageDecodeBusy):
+        # Not a verdict on the bytes: the process is at its decoding capacity and the same request can be retried.
+        return ApiError(
+            ErrorCode.SERVICE_UNAVAILABLE, exc.message, headers={"Retry-After": str(exc.retry_after_seconds)}
+        )
     if isinstance(exc, RequestDataTooBig):
         return ApiError(ErrorCode.PAYLOAD_TOO_LARGE, "The request body is over the size limit.")
     if isinstance(exc, drf_exceptions.ParseError | SuspiciousOperation):

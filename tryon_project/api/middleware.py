@@ -1,5 +1,5 @@
-"""Middleware for the public API: request ids, the total size limit, and the error shape for responses
-that never reach a DRF view (unknown routes, crashes outside views, Django's own 4xx/5xx pages).
+"""Middleware for the public API: request ids, the total size limit, the per-request pixel budget, and the error
+shape for responses that never reach a DRF view (unknown routes, crashes outside views, Django's own 4xx/5xx pages).
 
 The error shape covers every path the server answers except the dashboard and its static files, which are HTML
 for people: the API, `/files/` (signed URLs), the probes, and unknown paths."""
@@ -17,6 +17,7 @@ from tryon_project.api.exception_handler import to_api_error
 from tryon_project.api.fields import text_unstorable
 from tryon_project.api.request_id import bind_request_id, choose_request_id, unbind_request_id
 from tryon_project.api.responses import error_response, error_response_for
+from tryon_project.images import request_pixel_budget
 
 logger = logging.getLogger("tryon.api")
 
@@ -102,6 +103,20 @@ class ApiErrorShapeMiddleware:
             logger.exception("unhandled exception outside an API view")
             error = ApiError(ErrorCode.INTERNAL_ERROR, "An internal error occurred.")
         return error_response(error)
+
+
+class PixelBudgetMiddleware:
+    """Every image an API request decodes, from any part or URL, is charged to one budget of
+    ``TRYON_MAX_REQUEST_PIXELS`` (tryon_project/images.py). The dashboard is staff-only and has no budget."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(settings.TRYON_API_PREFIX):
+            return self.get_response(request)
+        with request_pixel_budget(limit=settings.TRYON_MAX_REQUEST_PIXELS):
+            return self.get_response(request)
 
 
 def _default_message(code: ErrorCode) -> str:
