@@ -80,8 +80,10 @@ load: install-dev
 chaos: install-dev
 	$(PY) scripts/chaos.py
 
+# The local engine's gallery (docs/engines.md) and the watermark preview's sample with its record (docs/watermark.md).
 gallery: install
 	$(PY) scripts/gallery.py
+	$(PY) scripts/watermark_example.py
 
 # Rewrites docs/dashboard/*.png: the dashboard's browser tests, run with Debian's Chromium, photograph each page.
 screenshots: install

@@ -1,10 +1,12 @@
 """The watermark pictures: the dashboard's preview sample and the before/after image of docs/watermark.md.
 
-    .venv/bin/python scripts/watermark_example.py
+    .venv/bin/python scripts/watermark_example.py      (also run by `make gallery`)
 
-1. Runs the local engine on scikit-image's astronaut with the synthetic t-shirt (the same inputs as the engine
-   gallery) and keeps the result, downscaled, as the sample the dashboard preview draws logos on
-   (watermark/static/watermark/sample-result.jpg).
+1. Runs the local engine, through its public interface, on the shipped sample photo and t-shirt
+   (docs/samples/person.jpg, docs/samples/tshirt.jpg: the quickstart's inputs) and keeps the result, downscaled,
+   as the sample the dashboard preview draws logos on (watermark/static/watermark/sample-result.jpg). Beside it,
+   sample-result.json records how it was made: the engine and version, the inputs and their SHA-256, and the
+   sample's own SHA-256, so a test can tell that the picture is this run's output and not an edited file.
 2. Draws a demo logo with transparency (docs/watermark/demo-logo.png).
 3. Composites it with the very function the worker uses and writes the result without and with the watermark
    side by side (docs/watermark/before-after.jpg).
@@ -12,7 +14,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -24,6 +28,9 @@ sys.path.insert(0, str(ROOT))
 from watermark.compositing import watermark_composite  # noqa: E402
 
 SAMPLE = ROOT / "watermark" / "static" / "watermark" / "sample-result.jpg"
+PROVENANCE = SAMPLE.with_suffix(".json")
+PERSON = ROOT / "docs" / "samples" / "person.jpg"
+GARMENT = ROOT / "docs" / "samples" / "tshirt.jpg"
 DOCS = ROOT / "docs" / "watermark"
 SAMPLE_WIDTH = 480
 GUTTER = 8
@@ -35,20 +42,33 @@ def _jpeg(image: Image.Image, *, quality: int) -> bytes:
     return buffer.getvalue()
 
 
-def sample_result() -> bytes:
-    from skimage import data
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
-    from engines.base import TryOnRequest
+
+def sample_result() -> tuple[bytes, dict[str, object]]:
+    """The local engine's result for the shipped photo and t-shirt, downscaled, and the record of that run."""
+    from engines.base import Category, TryOnRequest
     from engines.local import LocalEngine
-    from engines.local.synthetic import synthetic_tshirt
 
-    garment = synthetic_tshirt(pattern="logo")
-    person = _jpeg(Image.fromarray(data.astronaut()), quality=92)
-    product = _jpeg(Image.fromarray(garment.image), quality=92)
-    result = LocalEngine().run(TryOnRequest(person_image=person, garment_images=(product,), category=garment.category))
+    person, garment = PERSON.read_bytes(), GARMENT.read_bytes()
+    result = LocalEngine().run(TryOnRequest(person_image=person, garment_images=(garment,), category=Category.TOPS))
     with Image.open(io.BytesIO(result.image)) as image:
         height = round(image.height * SAMPLE_WIDTH / image.width)
-        return _jpeg(image.convert("RGB").resize((SAMPLE_WIDTH, height), Image.Resampling.LANCZOS), quality=84)
+        sample = _jpeg(image.convert("RGB").resize((SAMPLE_WIDTH, height), Image.Resampling.LANCZOS), quality=84)
+    provenance: dict[str, object] = {
+        "engine": result.engine,
+        "engine_version": result.engine_version,
+        "person": str(PERSON.relative_to(ROOT)),
+        "person_sha256": _sha256(person),
+        "garment": str(GARMENT.relative_to(ROOT)),
+        "garment_sha256": _sha256(garment),
+        "category": str(Category.TOPS),
+        "result_size": [image.width, image.height],
+        "sample_size": [SAMPLE_WIDTH, height],
+        "sample_sha256": _sha256(sample),
+    }
+    return sample, provenance
 
 
 def demo_logo() -> bytes:
@@ -77,9 +97,10 @@ def side_by_side(before: bytes, after: bytes) -> bytes:
 def main() -> None:
     SAMPLE.parent.mkdir(parents=True, exist_ok=True)
     DOCS.mkdir(parents=True, exist_ok=True)
-    sample = sample_result()
+    sample, provenance = sample_result()
     SAMPLE.write_bytes(sample)
-    print(f"watermark: wrote {SAMPLE.relative_to(ROOT)} ({len(sample) // 1024} KiB)")
+    PROVENANCE.write_text(json.dumps(provenance, indent=2) + "\n")
+    print(f"watermark: wrote {SAMPLE.relative_to(ROOT)} ({len(sample) // 1024} KiB) and {PROVENANCE.name}")
     logo = demo_logo()
     (DOCS / "demo-logo.png").write_bytes(logo)
     after = watermark_composite(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
@@ -19,6 +21,8 @@ from watermark.selectors import watermark_settings_get
 from watermark.services import watermark_settings_update
 
 SAMPLE_STATIC_PATH = "watermark/sample-result.jpg"
+# How the sample was made (engine, version, inputs, digests), written beside it by scripts/watermark_example.py.
+SAMPLE_PROVENANCE_STATIC_PATH = "watermark/sample-result.json"
 # A checkerboard behind the logo thumbnail, so white or transparent parts of a logo stay visible.
 _CHECKERBOARD = (
     "background:repeating-conic-gradient(#ddd 0% 25%, #fff 0% 50%) 50% / 16px 16px;"
@@ -32,6 +36,15 @@ def _sample_result() -> bytes:
         raise Http404("The preview sample is missing.")
     with open(location, "rb") as handle:
         return handle.read()
+
+
+def sample_provenance() -> dict[str, object]:
+    """The record of the run that made the sample ({} when it is missing: the preview still works)."""
+    location = finders.find(SAMPLE_PROVENANCE_STATIC_PATH)
+    if not location:
+        return {}
+    with open(location, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 @admin.register(WatermarkSettings)
@@ -91,7 +104,11 @@ class WatermarkSettingsAdmin(AccountScopedAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # One settings row per account: "add another" never applies.
-        extra_context = {**(extra_context or {}), "show_save_and_add_another": False}
+        extra_context = {
+            **(extra_context or {}),
+            "show_save_and_add_another": False,
+            "sample_provenance": sample_provenance(),
+        }
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Current logo")
