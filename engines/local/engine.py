@@ -25,13 +25,14 @@ from engines.base import (
 from engines.local.anchors import bottom_anchors, category_from_shape
 from engines.local.body import Body, body_from_pose, hang_zone
 from engines.local.category import category_from_text
-from engines.local.compose import Box, Layer, composite, warp_part
+from engines.local.compose import Box, Layer, composite, face_ellipse, warp_part
+from engines.local.conform import conform
 from engines.local.cutout import WORK_LONG_SIDE, Cutout, garment_cutout
 from engines.local.fitting import Part, fit_bottom, fit_top
 from engines.local.gate import check_cutout, check_person, check_product_photo, check_result
 from engines.local.pose import PersonPose, PoseEstimator, shared_pose_estimator
 from engines.local.profile import garment_top_anchors
-from engines.local.restore import face_mask, restore_arms
+from engines.local.restore import face_mask, restore_arms, skin_model
 
 JPEG_QUALITY = 90
 _MAX_PRODUCT_IMAGES = 3  # tried in order until one cuts out
@@ -99,29 +100,50 @@ def _parts(*, cutout: Cutout, category: Category, body: Body) -> list[Part]:
     return fit_top(anchors=garment_top_anchors(mask=cutout.mask), body=body, category=category, mask=cutout.mask)
 
 
-def _restore(
-    *, image: np.ndarray, person: np.ndarray, alpha: np.ndarray, box: Box, body: Body, pose: PersonPose
-) -> tuple[np.ndarray, Box, int]:
-    """Old sleeves left uncovered become bare arms; the changed box grows to include them."""
+def _grow(box: Box, changed: np.ndarray) -> Box:
+    if not changed.any():
+        return box
+    ys, xs = np.nonzero(changed)
+    if box[2] <= box[0]:
+        return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    return (
+        min(box[0], int(xs.min())),
+        min(box[1], int(ys.min())),
+        max(box[2], int(xs.max()) + 1),
+        max(box[3], int(ys.max()) + 1),
+    )
+
+
+def _replace_old(
+    *,
+    image: np.ndarray,
+    person: np.ndarray,
+    alpha: np.ndarray,
+    box: Box,
+    body: Body,
+    pose: PersonPose,
+    category: Category,
+) -> tuple[np.ndarray, Box, dict[str, int]]:
+    """What the new garment leaves of the old one is replaced (conform.py), and old sleeves beyond new ones become
+    bare arms; the changed box grows to include both."""
     height, width = person.shape[:2]
     covered = np.zeros((height, width), bool)
     covered[box[1] : box[3], box[0] : box[2]] = alpha >= 0.5
     # Only the face is off limits here: the hands are skin, which the skin model leaves alone anyway, while an
     # old cuff over the wrist lies inside the hands' protected disc and must go too.
     protected = face_mask(pose=pose, size=(width, height))
-    image, changed = restore_arms(
-        image=image, person=person, covered=covered, body=body, pose=pose, protected=protected
+    model = skin_model(person=person, face=face_ellipse(pose=pose))
+    conformed = conform(
+        image=image, person=person, covered=covered, body=body, category=category, skin=model, protected=protected
     )
-    if not changed.any():
-        return image, box, 0
-    ys, xs = np.nonzero(changed)
-    grown = (
-        min(box[0], int(xs.min())),
-        min(box[1], int(ys.min())),
-        max(box[2], int(xs.max()) + 1),
-        max(box[3], int(ys.max()) + 1),
-    )
-    return image, grown, int(changed.sum())
+    image, box = conformed.image, _grow(box, conformed.changed)
+    arms = 0
+    if category != Category.BOTTOMS:
+        image, changed = restore_arms(
+            image=image, person=person, covered=covered, body=body, pose=pose, protected=protected
+        )
+        box, arms = _grow(box, changed), int(changed.sum())
+    return image, box, {"extended_px": conformed.garment_px, "skin_px": conformed.skin_px, "restored_arms_px": arms}
 
 
 class LocalEngine:
@@ -200,10 +222,13 @@ class LocalEngine:
             "compose", lambda: composite(person=person, layers=layers, pose=pose, body=body, hang=hang)
         )
         clock.run("gate", lambda: check_result(alpha=alpha, box=box, body=body, category=category))
-        restored = 0
-        if category != Category.BOTTOMS and box[2] > box[0]:
-            image, box, restored = clock.run(
-                "restore", lambda: _restore(image=image, person=person, alpha=alpha, box=box, body=body, pose=pose)
+        replaced: dict[str, int] = {}
+        if box[2] > box[0]:
+            image, box, replaced = clock.run(
+                "replace",
+                lambda: _replace_old(
+                    image=image, person=person, alpha=alpha, box=box, body=body, pose=pose, category=category
+                ),
             )
         diagnostics: dict[str, object] = {
             "category": str(category),
@@ -211,7 +236,7 @@ class LocalEngine:
             "cutout": cutout.method,
             "parts": [part.name for part in parts],
             "shoulder_width_px": round(body.width, 1),
-            "restored_skin_px": restored,
+            **replaced,
         }
         return Rendering(
             image=image, category=category, changed_box=box, timings_ms=clock.timings, diagnostics=diagnostics

@@ -122,10 +122,29 @@ def restore_arms(
     sleeve = cv2.morphologyEx(sleeve.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
     if sleeve.sum() < _MIN_AREA * body.mask.size:
         return image, changed
-    lab = lab_region
+    region_mask = np.zeros(body.mask.shape, bool)
+    region_mask[y0:y1, x0:x1] = sleeve
+    return paint_skin(image=image, person=person, region=region_mask, model=model, body=body, protected=protected)
+
+
+def paint_skin(
+    *, image: np.ndarray, person: np.ndarray, region: np.ndarray, model: SkinModel, body: Body, protected: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`region` (bool, full size) of `image` painted in the shopper's skin, with the photo's own light and shade
+    over it at reduced strength; the mask of the pixels changed. Bare skin and `protected` stay as they are."""
+    changed = np.zeros(body.mask.shape, bool)
+    if not region.any():
+        return image, changed
+    ys, xs = np.nonzero(region)
+    y0, y1, x0, x1 = max(0, ys.min() - 1), min(region.shape[0], ys.max() + 2), max(0, xs.min() - 1), xs.max() + 2
+    x1 = min(region.shape[1], x1)
+    sleeve = region[y0:y1, x0:x1]
+    patch_person = person[y0:y1, x0:x1]
+    not_skin = model.distance(cv2.cvtColor(patch_person, cv2.COLOR_RGB2YCrCb)) > _SKIN_DISTANCE
+    lab = cv2.cvtColor(patch_person, cv2.COLOR_RGB2LAB).astype(np.float32)
     lightness = lab[..., 0]
-    # The sleeve's own light and shade: its lightness against a blur of itself taken over the sleeve only, so the
-    # bright background beside the arm does not darken the arm's edges.
+    # The old garment's own light and shade: its lightness against a blur of itself taken over the region only, so
+    # the bright background beside an arm does not darken the arm's edges.
     sigma = max(2.0, 0.08 * body.width)
     inside = sleeve.astype(np.float32)
     local = cv2.GaussianBlur(lightness * inside, (0, 0), sigma) / np.maximum(
@@ -136,8 +155,8 @@ def restore_arms(
     skin[..., 0] = np.clip(model.lab[0] + _SHADING * shade, 0, 255)
     skin[..., 1], skin[..., 2] = model.lab[1], model.lab[2]
     skin_rgb = cv2.cvtColor(skin.astype(np.uint8), cv2.COLOR_LAB2RGB).astype(np.float32)
-    # The old sleeve's edge pixels are part sleeve: the skin runs a pixel beyond it, fully opaque inside, and
-    # fades only over that outer pixel, so no rim of the old colour is left around the arm.
+    # The old garment's edge pixels are part garment: the skin runs a pixel beyond it, fully opaque inside, and
+    # fades only over that outer pixel, so no rim of the old colour is left.
     grown = cv2.dilate(sleeve.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     grown &= body.mask[y0:y1, x0:x1] & ~protected[y0:y1, x0:x1] & not_skin  # bare skin stays exactly as it was
     weight = np.clip(2.0 * cv2.GaussianBlur(grown.astype(np.float32), (0, 0), 1.0), 0.0, 1.0) * grown

@@ -223,7 +223,7 @@ def test_old_long_sleeves_left_uncovered_become_bare_arms(mannequin: Mannequin) 
     forearms[:420] = False  # below the elbows, where no short sleeve reaches
     distance = np.linalg.norm(result.image[forearms].astype(np.float32) - skin, axis=1)
     assert float((distance < 30).mean()) > 0.9
-    assert result.diagnostics["restored_skin_px"] > 0
+    assert result.diagnostics["restored_arms_px"] > 0
     hands = mannequin.regions["arms"].copy()
     hands[:520] = False
     assert np.array_equal(result.image[hands], image[hands])
@@ -322,3 +322,49 @@ def test_a_top_whose_sleeves_cannot_be_told_from_its_body_is_refused() -> None:
     cv2.rectangle(tank, (310, 40), (340, 140), 1, -1)
     anchors = garment_top_anchors(mask=tank > 0)
     assert anchors.sleeve_l is None and anchors.sleeve_r is None
+
+
+def _wearing(mannequin: Mannequin, *, region: np.ndarray, colour: tuple[int, int, int]) -> Mannequin:
+    image = mannequin.image.copy()
+    image[region] = colour
+    return Mannequin(
+        image=image,
+        mask=mannequin.mask,
+        keypoints=mannequin.keypoints,
+        face=mannequin.face,
+        torso=mannequin.torso,
+        legs=mannequin.legs,
+        regions=mannequin.regions,
+    )
+
+
+def test_no_old_top_is_left_around_the_new_one(mannequin: Mannequin) -> None:
+    """The mannequin's whole torso in an old top of a colour no garment or skin has: after a t-shirt, not one torso
+    pixel keeps it (its sides are taken by the new garment, its neckline by skin), and the face is exact."""
+    old = (30, 160, 150)
+    dressed = _wearing(mannequin, region=mannequin.torso, colour=old)
+    result = mannequin_engine(dressed).render(
+        person=dressed.image, garment=synthetic_tshirt().image, category=Category.TOPS
+    )
+    left = np.linalg.norm(result.image.astype(np.float32) - np.array(old, np.float32), axis=2) < 40
+    assert int((left & mannequin.torso).sum()) == 0
+    assert result.diagnostics["extended_px"] + result.diagnostics["skin_px"] > 0
+    assert np.array_equal(result.image[mannequin.face], dressed.image[mannequin.face])
+    # Replacing the old top never reaches the trousers below it.
+    legs = mannequin.legs & (np.arange(1024)[:, None] > 600)
+    assert np.array_equal(result.image[legs], dressed.image[legs])
+
+
+def test_old_trousers_left_beside_new_ones_are_taken_by_them(mannequin: Mannequin) -> None:
+    old = (30, 160, 150)
+    dressed = _wearing(mannequin, region=mannequin.legs, colour=old)
+    result = mannequin_engine(dressed).render(
+        person=dressed.image, garment=synthetic_trousers().image, category=Category.BOTTOMS
+    )
+    left = np.linalg.norm(result.image.astype(np.float32) - np.array(old, np.float32), axis=2) < 40
+    assert int((left & mannequin.legs).sum()) < 0.01 * int(mannequin.legs.sum())
+    assert np.array_equal(result.image[mannequin.face], dressed.image[mannequin.face])
+    assert np.array_equal(
+        result.image[mannequin.torso & (np.arange(1024)[:, None] < 400)],
+        dressed.image[mannequin.torso & (np.arange(1024)[:, None] < 400)],
+    )

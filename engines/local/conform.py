@@ -1,0 +1,202 @@
+"""Replacement, not overlay: the shopper's old garment is found, and what the new one leaves of it is replaced.
+
+The fitted product covers most of the old garment but never exactly: the old top is wider at the sides, longer at
+the hem, higher at the neckline or around the straps. Left alone those pixels read as the old garment showing
+around the new one, which is what makes a merchant refuse a result. So the old garment is located on the photo
+(its colours learnt from the middle of the torso or the thighs, grown over the pixels of those colours that touch
+it, within the rows the category can reach), and every pixel of it the new garment does not cover becomes:
+
+- **the new garment** beside it and past its hem (a top) or above its waistband (trousers): the garment's own
+  nearest colour carried across, with the photo's light and shade, so the new garment takes the shopper's fit;
+- **skin** above its neckline and beside its straps, and below the hem of shorts, skirts and dresses: the
+  shopper's own skin colour (learnt from the face) with the photo's shading, which is what lies beneath.
+
+Arms are handled by `restore.restore_arms` (old sleeves beyond new ones); the face never changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engines.base import Category
+from engines.local.body import Body
+from engines.local.restore import SkinModel, paint_skin
+
+_PALETTE_SIZE = 3  # k-means clusters of the seed band's colours
+_PALETTE_SHARE = 0.15  # a cluster holding less of the seed band is a print or a shadow, not the garment
+_NEAR_DELTA_E = 22.0  # Lab distance (OpenCV 8-bit scale) within which a pixel has one of the old garment's colours
+_SKIN_DISTANCE = 3.0  # the skin model's distance under which a pixel is bare skin (never old garment)
+_MIN_OLD_PIXELS = 64  # fewer uncovered old-garment pixels than this are edge noise
+_SAMPLE = 4000  # seed pixels given to k-means
+
+
+@dataclass(frozen=True)
+class Conformed:
+    image: np.ndarray
+    changed: np.ndarray  # bool, the pixels this step changed
+    garment_px: int
+    skin_px: int
+
+
+def _coordinates(body: Body) -> tuple[np.ndarray, np.ndarray]:
+    """Depth down the torso axis and offset across it, in pixels, for every pixel."""
+    height, width = body.mask.shape
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    dx, dy = xs - np.float32(body.shoulder_mid[0]), ys - np.float32(body.shoulder_mid[1])
+    depth = dx * np.float32(body.down[0]) + dy * np.float32(body.down[1])
+    across = dx * np.float32(body.across[0]) + dy * np.float32(body.across[1])
+    return depth, across
+
+
+def _palette(lab: np.ndarray) -> np.ndarray:
+    """The main colours (Lab) of a set of pixels: k-means, clusters under a share dropped."""
+    if len(lab) < 50:
+        return np.zeros((0, 3), np.float32)
+    step = max(1, len(lab) // _SAMPLE)
+    sample = np.ascontiguousarray(lab[::step], np.float32)
+    k = min(_PALETTE_SIZE, len(sample))
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
+    # Fixed seeding (KMEANS_PP with OpenCV's default RNG state reset) keeps the result deterministic.
+    cv2.setRNGSeed(7)
+    _, labels, centres = cv2.kmeans(sample, k, None, criteria, 3, cv2.KMEANS_PP_CENTERS)
+    shares = np.bincount(labels.ravel(), minlength=k) / len(sample)
+    return centres[shares >= _PALETTE_SHARE].astype(np.float32)
+
+
+def _near(lab: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    near = np.zeros(lab.shape[:2], bool)
+    for colour in colours:
+        near |= np.linalg.norm(lab - colour, axis=2) < _NEAR_DELTA_E
+    return near
+
+
+def _thighs(body: Body) -> np.ndarray:
+    seed = np.zeros(body.mask.shape, np.uint8)
+    radius = max(2, round(0.12 * body.width))
+    for leg in (body.leg_l, body.leg_r):
+        a = leg.root + (leg.middle - leg.root) * 0.2
+        b = leg.root + (leg.middle - leg.root) * 0.7
+        cv2.line(seed, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])), 1, 2 * radius)
+    return seed > 0
+
+
+def old_garment(
+    *, person: np.ndarray, body: Body, category: Category, skin: SkinModel | None, protected: np.ndarray
+) -> np.ndarray:
+    """Where the garment the new one replaces is on the photo (bool, full size): the upper one for tops, the lower
+    one for bottoms, both for dresses. Empty when it cannot be told (no seed pixels of a garment colour)."""
+    lab = cv2.cvtColor(person, cv2.COLOR_RGB2LAB).astype(np.float32)
+    bare = np.zeros(body.mask.shape, bool)
+    if skin is not None:
+        bare = skin.distance(cv2.cvtColor(person, cv2.COLOR_RGB2YCrCb)) < _SKIN_DISTANCE
+    depth, across = _coordinates(body)
+    hips = body.depth_of(body.hip_mid)
+    candidates = body.mask & ~bare & ~protected
+    found = np.zeros(body.mask.shape, bool)
+    seeds: list[tuple[np.ndarray, np.ndarray]] = []
+    if category != Category.BOTTOMS:
+        torso_seed = (depth > 0.2 * body.torso) & (depth < 0.6 * body.torso) & (np.abs(across) < 0.3 * body.width)
+        # Above the shoulders only beside the neck (the shoulders' seams); over the head is hair.
+        upper_zone = (depth > -0.12 * body.torso) & ((depth > -0.04 * body.torso) | (np.abs(across) > 0.3 * body.width))
+        upper_zone &= depth < hips + 0.35 * body.torso
+        seeds.append((torso_seed & body.trunk, upper_zone))
+    if category in (Category.BOTTOMS, Category.DRESSES):
+        seeds.append((_thighs(body) & body.mask, depth > hips - 0.2 * body.torso))
+    for seed, zone in seeds:
+        colours = _palette(lab[seed & candidates])
+        if not len(colours):
+            continue
+        near = _near(lab, colours) & candidates & zone
+        near = cv2.morphologyEx(near.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)) > 0
+        near &= candidates & zone
+        # Only what is connected to the seed: a bag, a background object or the other garment of a similar colour
+        # elsewhere in the rows stays as it is.
+        count, labels = cv2.connectedComponents(near.astype(np.uint8), connectivity=8)
+        touching = np.unique(labels[seed & near])
+        found |= np.isin(labels, touching[touching > 0]) if count > 1 else near
+    return found
+
+
+def _nearest_fill(*, image: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """`image` with every `target` pixel given the colour of the nearest `source` pixel."""
+    # distanceTransformWithLabels labels each zero pixel of its input and gives every other pixel the label of
+    # the nearest one: a nearest-neighbour copy in linear time.
+    holes = (~source).astype(np.uint8)
+    _, labels = cv2.distanceTransformWithLabels(holes, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+    flat_labels = labels.ravel()
+    zeros = np.flatnonzero(holes.ravel() == 0)
+    lookup = np.zeros(int(flat_labels.max()) + 1, np.int64)
+    lookup[flat_labels[zeros]] = zeros
+    out = image.copy()
+    flat = out.reshape(-1, 3)
+    wanted = np.flatnonzero(target.ravel())
+    flat[wanted] = image.reshape(-1, 3)[lookup[flat_labels[wanted]]]
+    return out
+
+
+def _edge_rows(covered: np.ndarray, *, top: bool) -> np.ndarray:
+    """Per column, the first (top) or last (bottom) covered row; columns without garment are interpolated from
+    their neighbours so a gap between straps or legs does not count as 'no garment here'."""
+    height, width = covered.shape
+    has = covered.any(axis=0)
+    if not has.any():
+        return np.full(width, height if top else -1, np.float32)
+    rows = np.argmax(covered, axis=0) if top else height - 1 - np.argmax(covered[::-1], axis=0)
+    columns = np.arange(width)
+    return np.interp(columns, columns[has], rows[has]).astype(np.float32)
+
+
+def conform(
+    *,
+    image: np.ndarray,
+    person: np.ndarray,
+    covered: np.ndarray,
+    body: Body,
+    category: Category,
+    skin: SkinModel | None,
+    protected: np.ndarray,
+) -> Conformed:
+    """Replace what the new garment (`covered`, bool full size) leaves of the old one in `image`."""
+    none = Conformed(image=image, changed=np.zeros(covered.shape, bool), garment_px=0, skin_px=0)
+    old = old_garment(person=person, body=body, category=category, skin=skin, protected=protected)
+    # Arms belong to restore_arms for tops (old sleeves become arms); a dress's or trousers' arm-side pixels are
+    # hands and sleeves resting on it, which are not this garment.
+    left = old & ~covered & ~protected & body.trunk
+    if left.sum() < _MIN_OLD_PIXELS or not covered.any():
+        return none
+    height = covered.shape[0]
+    rows = np.arange(height, dtype=np.float32)[:, None]
+    above = rows < _edge_rows(covered, top=True)[None, :]
+    below = rows > _edge_rows(covered, top=False)[None, :]
+    if category == Category.TOPS or category == Category.OUTERWEAR:
+        to_skin = left & above
+    elif category == Category.BOTTOMS:
+        to_skin = left & below
+    else:
+        to_skin = left & (above | below)
+    to_garment = left & ~to_skin
+    out = image
+    if to_garment.any():
+        filled = _nearest_fill(image=image, source=covered, target=to_garment)
+        # The carried colour takes the photo's light and shade, so the extension is not a flat smear.
+        grey = cv2.cvtColor(person, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        local = cv2.GaussianBlur(grey, (0, 0), max(2.0, 0.06 * body.width))
+        gain = np.clip((cv2.GaussianBlur(grey, (0, 0), 1.5) + 16.0) / (local + 16.0), 0.85, 1.1)
+        weight = cv2.GaussianBlur(to_garment.astype(np.float32), (0, 0), 1.0)
+        weight = np.where(to_garment, 1.0, np.clip(weight * 2.0, 0.0, 1.0) * (~covered & ~protected))[..., None]
+        shaded = filled.astype(np.float32) * gain[..., None]
+        blended = out.astype(np.float32) * (1.0 - weight) + shaded * weight
+        out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        to_garment = weight[..., 0] > 0
+    skin_px = 0
+    if to_skin.any() and skin is not None:
+        out, painted = paint_skin(image=out, person=person, region=to_skin, model=skin, body=body, protected=protected)
+        skin_px = int(painted.sum())
+        to_skin = painted
+    else:
+        to_skin = np.zeros_like(to_skin)
+    changed = (to_garment | to_skin) & (out != image).any(axis=2)
+    return Conformed(image=out, changed=changed, garment_px=int(to_garment.sum()), skin_px=skin_px)
