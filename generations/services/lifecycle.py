@@ -51,21 +51,26 @@ def generation_complete(*, claim: Claim, result_key: str, timings: dict | None =
     generation = claim.generation
     now = timezone.now()
     duration_ms = max(0, int((now - generation.created_at).total_seconds() * 1000))
-    completed = bool(
-        Generation.objects.filter(id=generation.id, status=GenerationStatus.PROCESSING, attempts=claim.attempt).update(
-            status=GenerationStatus.COMPLETED,
-            result_key=result_key,
-            result_expires_at=now + timedelta(days=generation.retention_days),
-            completed_at=now,
-            updated_at=now,
-            duration_ms=duration_ms,
-            timings=timings or {},
+    # One transaction with the subscribers' writes: the webhook event (an outbox row) exists if and only if the
+    # generation is COMPLETED, whatever happens to the process after the commit.
+    with transaction.atomic():
+        completed = bool(
+            Generation.objects.filter(
+                id=generation.id, status=GenerationStatus.PROCESSING, attempts=claim.attempt
+            ).update(
+                status=GenerationStatus.COMPLETED,
+                result_key=result_key,
+                result_expires_at=now + timedelta(days=generation.retention_days),
+                completed_at=now,
+                updated_at=now,
+                duration_ms=duration_ms,
+                timings=timings or {},
+            )
         )
-    )
-    if completed:
-        generation_terminal_notify(
-            generation_id=generation.id, account_id=generation.account_id, webhook_url=generation.webhook_url
-        )
+        if completed:
+            generation_terminal_notify(
+                generation_id=generation.id, account_id=generation.account_id, webhook_url=generation.webhook_url
+            )
     return completed
 
 
@@ -118,8 +123,9 @@ def generation_terminal_subscribe(subscriber: TerminalSubscriber) -> None:
 
 
 def generation_terminal_notify(*, generation_id: str, account_id: int, webhook_url: str) -> None:
-    """Tell the subscribers that a generation just became terminal; runs inside the transaction that made it so
-    (a subscriber that must act after commit registers its own on_commit callback)."""
+    """Tell the subscribers that a generation just became terminal; runs inside the transaction that made it so,
+    so what a subscriber writes commits or rolls back with the status change (a subscriber that must act after
+    commit registers its own on_commit callback)."""
     for subscriber in _terminal_subscribers:
         subscriber(generation_id=generation_id, account_id=account_id, webhook_url=webhook_url)
 

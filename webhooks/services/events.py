@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -15,6 +16,8 @@ from tryon_project.enqueue import task_enqueue
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEventType, WebhookTarget
 from webhooks.selectors import webhook_deliveries_due, webhook_endpoint_url
 from webhooks.services.endpoints import webhook_signing_endpoint_ensure
+
+logger = logging.getLogger("tryon.webhooks")
 
 _EVENT_TYPES = {
     GenerationStatus.COMPLETED: WebhookEventType.GENERATION_COMPLETED,
@@ -29,19 +32,26 @@ def webhook_delivery_send(*, delivery_id: str, countdown: float = 0) -> None:
 
 def webhook_events_schedule(*, generation_id: str, account_id: int, webhook_url: str) -> None:
     """Subscribed to generations becoming terminal (WebhooksConfig.ready()); called inside the transaction that
-    made the generation terminal: the event is created after commit.
+    made the generation terminal. The deliveries are the outbox: written in that transaction, so the event
+    exists exactly when the status change does; their tasks are sent after commit, and the periodic sweep sends
+    any the process did not get to (it crashed between the commit and the send, or the broker was down).
 
     Nothing at all is scheduled for an account without a webhook target, so a client that does not use webhooks
-    costs one indexed read here and sees no difference. `robust`: a webhook problem must never break the
-    generation pipeline that is finishing."""
+    costs one indexed read here and sees no difference. A webhook problem must never break the generation
+    pipeline that is finishing: the writes run in a savepoint, and a failure is logged and rolled back alone."""
     if not webhook_url and not webhook_endpoint_url(account_id=account_id):
         return
-    transaction.on_commit(lambda: webhook_events_enqueue(generation_id=generation_id), robust=True)
+    try:
+        with transaction.atomic():
+            webhook_events_enqueue(generation_id=generation_id)
+    except DatabaseError:
+        logger.exception("webhook event of a terminal generation could not be written")
 
 
 def webhook_events_enqueue(*, generation_id: str) -> list[str]:
     """Create the generation's event for each target (exactly once: the unique constraint on (generation,
-    target) absorbs repeated calls) and send the new deliveries after commit. Returns the new delivery ids."""
+    target) absorbs repeated calls) and send the new deliveries after commit. Inside a caller's transaction it
+    runs in a savepoint and reads the generation as that transaction left it. Returns the new delivery ids."""
     generation = Generation.objects.filter(id=generation_id).only("id", "account_id", "status", "webhook_url").first()
     if generation is None or generation.status not in _EVENT_TYPES:
         return []
