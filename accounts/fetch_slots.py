@@ -37,7 +37,10 @@ logger = logging.getLogger("tryon.api")
 SLOT_LIFETIME_FACTOR = 2
 # Most downloads take well under a second: the hint a refused client waits before trying again.
 RETRY_AFTER_SECONDS = 1
-REFUSAL_MESSAGE = "Too many concurrent URL downloads for this account; concurrent URL downloads are limited."
+REFUSAL_MESSAGE = (
+    "Concurrent URL downloads are limited to {cap} per account; wait `Retry-After` seconds, then send the request "
+    "again."
+)
 
 # KEYS[1] the account's set; ARGV now, expiry of the new slot, cap, token, key lifetime (s). 1 taken, 0 full.
 _ACQUIRE_LUA = """
@@ -116,7 +119,9 @@ def fetch_slot_hold(*, account_id: int) -> Iterator[None]:
         try:
             if not _acquire(key=key, cap=cap, token=token):
                 raise ApiError(
-                    ErrorCode.RATE_LIMITED, REFUSAL_MESSAGE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+                    ErrorCode.RATE_LIMITED,
+                    REFUSAL_MESSAGE.format(cap=cap),
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
                 )
             held = True
         except (RedisError, OSError) as exc:

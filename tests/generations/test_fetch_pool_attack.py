@@ -196,7 +196,7 @@ def test_dripping_downloads_of_one_account_leave_the_pool_to_another(drip, web):
         assert (status, headers.get("retry-after"), body) == (
             429,
             "1",
-            {"code": "RATE_LIMITED", "message": REFUSAL_MESSAGE, "status": 429},
+            {"code": "RATE_LIMITED", "message": REFUSAL_MESSAGE.format(cap=DRIPPING), "status": 429},
         )
         assert len(drip.arrived) == DRIPPING  # the refused one was never fetched
         if shared_store:

@@ -168,7 +168,7 @@ def test_downloads_beyond_the_cap_are_refused_and_another_account_is_not(remote,
         refused = ApiClient(key_a).post_json(TRYON, _mock_tryon(remote.url("/hold/3")))
         assert refused.status_code == 429
         assert refused["Retry-After"] == "1"
-        assert refused.json() == {"code": "RATE_LIMITED", "message": REFUSAL_MESSAGE, "status": 429}
+        assert refused.json() == {"code": "RATE_LIMITED", "message": REFUSAL_MESSAGE.format(cap=2), "status": 429}
         assert remote.arrived == ["/hold/0", "/hold/1"] or remote.arrived == ["/hold/1", "/hold/0"]
 
         other = ApiClient(key_b).post_json(TRYON, _mock_tryon(remote.url("/person.jpg")))
@@ -235,7 +235,7 @@ def test_the_slot_of_a_dead_process_expires(settings):
     with time_machine.travel(1_900_000_000, tick=False) as traveller:
         leaked = fetch_slot_hold(account_id=7)
         leaked.__enter__()  # never left: the process died mid-download
-        with pytest.raises(ApiError, match="concurrent URL downloads"), fetch_slot_hold(account_id=7):
+        with pytest.raises(ApiError, match="URL downloads are limited to 1 per account"), fetch_slot_hold(account_id=7):
             pass
         traveller.shift(29)
         assert fetch_slots_in_use(account_id=7) == 1
