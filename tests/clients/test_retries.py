@@ -118,3 +118,12 @@ def test_backoff_is_exponential_capped_and_jittered_within_its_half(attempt):
     delays = [backoff_delay(attempt=attempt, base=0.5, cap=10.0) for _ in range(200)]
     assert all(nominal / 2 <= d <= nominal for d in delays)
     assert len(set(delays)) > 1  # jittered, not a fixed schedule
+
+
+def test_idempotency_key_in_use_is_sent_again_after_retry_after():
+    in_use = {"code": "IDEMPOTENCY_KEY_IN_USE", "message": "still running", "status": 409}
+    accepted = {"generationId": "gen_1", "status": "PENDING", "productExternalId": "tee"}
+    client, seen, fake = scripted([answer(409, in_use, **{"Retry-After": "1"}), answer(202, accepted)])
+
+    assert client.try_on(product={"externalId": "tee"}, customer={"id": "img_1"}, idempotency_key="k") == accepted
+    assert len(seen) == 2 and fake.sleeps == [1.0]
