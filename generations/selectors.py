@@ -113,3 +113,20 @@ def product_generation_stats(
         "failedGenerations": figures["failed"],
         "avgGenerationTimeMs": round(figures["average"] or 0),
     }
+
+
+def generation_product_keys_in_use(*, keys: list[str]) -> set[str]:
+    """Of these scheduled deletions, the product image objects a queued or running try-on still reads: it uses
+    the images it was accepted with (its snapshot's stored copies), even when the product was edited or deleted
+    since. Registered with the storage's deletion run (GenerationsConfig.ready()); reads across accounts, like
+    the reaper, and returns keys only (they are random, never customer data)."""
+    wanted = {key for key in keys if key.startswith("product")}
+    if not wanted:
+        return set()
+    in_use: set[str] = set()
+    snapshots = Generation.objects.filter(status__in=(GenerationStatus.PENDING, GenerationStatus.PROCESSING))
+    for snapshot in snapshots.values_list("product_snapshot", flat=True).iterator():
+        for ref in (snapshot or {}).get("images") or []:
+            if ref.get("stored_key") in wanted:
+                in_use.add(ref["stored_key"])
+    return in_use

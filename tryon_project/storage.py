@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
@@ -169,16 +169,41 @@ def blob_discard(*, keys: Iterable[str]) -> None:
             BlobDeletion.objects.get_or_create(storage_key=key)
 
 
+# Apps above the platform that still read objects nothing else references (a queued try-on reading the product
+# images it was accepted with) register a function here in their AppConfig.ready(): called with scheduled keys, it
+# returns those still in use. Their deletion waits for a later run; the platform never imports the apps.
+BlobHolder = Callable[..., set[str]]
+
+_holders: list[BlobHolder] = []
+
+
+def blob_holder_register(holder: BlobHolder) -> None:
+    """Be asked, before every deletion, which scheduled objects are still in use (idempotent registration)."""
+    if holder not in _holders:
+        _holders.append(holder)
+
+
+def _held(*, keys: list[str]) -> set[str]:
+    held: set[str] = set()
+    for holder in _holders:
+        held |= holder(keys=keys)
+    return held
+
+
 def blob_deletions_process(*, batch_size: int = 200, keys: list[str] | None = None) -> int:
     """Delete scheduled objects from storage (only `keys`, when given); idempotent and safe on several workers
-    (rows are claimed with SKIP LOCKED where the database supports it). Returns how many objects were deleted."""
+    (rows are claimed with SKIP LOCKED where the database supports it). Objects a holder still uses stay
+    scheduled for a later run. Returns how many objects were deleted."""
     deleted = 0
     with transaction.atomic():
         queryset = BlobDeletion.objects.order_by("id")
         if keys is not None:
             queryset = queryset.filter(storage_key__in=keys)
         claimed = list(queryset.select_for_update(skip_locked=True)[:batch_size])
+        held = _held(keys=[row.storage_key for row in claimed]) if claimed else set()
         for row in claimed:
+            if row.storage_key in held:
+                continue
             try:
                 blob_delete(key=row.storage_key)
             except Exception as exc:  # noqa: BLE001 - any storage failure is retried by the next run
