@@ -49,7 +49,7 @@ class ErrorCode(enum.Enum):
     )
     UNSUPPORTED_MEDIA_TYPE = (415, "The request `Content-Type` is not accepted by the route.")
     IDEMPOTENCY_KEY_REUSED = (422, "[ext] The same `Idempotency-Key` was sent with a different body.")
-    RATE_LIMITED = (429, "Over the account's rate limit; wait `Retry-After` seconds.")
+    RATE_LIMITED = (429, "Over the account's rate limit or its concurrent URL downloads; wait `Retry-After` seconds.")
     INTERNAL_ERROR = (500, "Anything unexpected (logged with the request id; no details leak).")
     SERVICE_UNAVAILABLE = (
         503,
