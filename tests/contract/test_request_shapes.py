@@ -7,6 +7,7 @@ import io
 
 from accounts.models import Account
 from customers.models import CustomerImage
+from customers.serializers import ImageUploadSerializer
 from generations.models import Generation
 from generations.serializers import TryOnRequestSerializer
 from products.models import Product
@@ -108,7 +109,7 @@ def test_an_upload_reports_every_form_field_in_one_answer(api, account):
 
 
 # The request serializers are what the OpenAPI document is generated from; the parsers are what the server runs.
-# These two tests keep them one definition: every documented field is one the parser reads and checks.
+# These tests keep them one definition: every documented field is one the parser reads and checks.
 def _paths(response) -> set[str]:
     return {detail["path"] for detail in response.json().get("details", [])}
 
@@ -143,3 +144,20 @@ def test_every_documented_try_on_field_is_checked_by_the_parser(api, account):
         assert response.status_code == 400, field
         assert field in _paths(response), (field, response.json())
     assert (Generation.objects.count(), _balance(account)) == (0, 10)
+
+
+def test_every_documented_upload_field_is_checked_by_the_parser(api, account):
+    fields = list(ImageUploadSerializer().fields)
+    assert fields == ["file", "crop", "customerId", "externalUserId", "retentionDays", "keepForDays"]
+    bad = {"crop": "sometimes", "customerId": "x" * 256, "retentionDays": "5"}
+    bad.update(externalUserId=bad["customerId"], keepForDays=bad["retentionDays"])
+    for field in fields[1:]:
+        photo = io.BytesIO(jpeg_bytes(width=600, height=750))
+        photo.name = "me.jpg"
+        response = api.post("/tryon/v1/images/upload", {"file": photo, field: bad[field]})
+        assert response.status_code == 400, field
+        assert _paths(response) == {field}, (field, response.json())
+    # `file` is the photo part itself: without it the answer is its own code, whatever else was sent.
+    response = api.post("/tryon/v1/images/upload", {"file": "not-a-part", **bad})
+    assert (response.json()["code"], _paths(response)) == ("FILE_REQUIRED", {"file"})
+    assert CustomerImage.objects.count() == 0

@@ -127,3 +127,77 @@ def test_metadata_stripped_and_rotated(api):
     assert (image.width, image.height) == (300, 400)
     stored = blob_read(key=image.storage_key)
     assert b"SecretCam" not in stored and b"Exif" not in stored
+
+
+def test_file_required_wins_over_every_field_error_and_names_the_part(api):
+    response = api.post(UPLOAD, {"crop": "maybe", "customerId": "/bad", "retentionDays": "5"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "FILE_REQUIRED",
+        "message": "A 'file' part is required.",
+        "status": 400,
+        "details": [{"path": "file", "message": "is required"}],
+    }
+    assert CustomerImage.objects.count() == 0
+    assert all_storage_keys() == []
+
+
+def test_a_text_field_named_file_is_not_the_photo(api):
+    response = api.post(UPLOAD, {"file": "photo.jpg", "crop": "false"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "FILE_REQUIRED"
+    assert CustomerImage.objects.count() == 0
+
+
+def test_an_empty_file_part_is_an_invalid_image_not_a_field_error(api):
+    response = api.post(UPLOAD, {"file": _file(b""), "crop": "false"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "INVALID_IMAGE"
+    assert "details" not in response.json()
+    assert CustomerImage.objects.count() == 0
+    assert all_storage_keys() == []
+
+
+def test_field_errors_come_before_the_size_limit(api, settings):
+    # The declared size is judged once the fields are valid, as before the form had a schema.
+    settings.TRYON_MAX_FILE_BYTES = 5000
+    response = api.post(UPLOAD, {"file": _file(jpeg_bytes(width=900, height=900) + b"\0" * 6000), "crop": "maybe"})
+    assert response.status_code == 400
+    assert response.json()["details"] == [{"path": "crop", "message": "must be true or false"}]
+    assert all_storage_keys() == []
+
+
+@pytest.mark.parametrize(
+    ("form", "customer_id", "retention_days"),
+    [
+        # A form sending both names of a field keeps the older one and ignores the other, even an invalid one.
+        ({"customerId": "user-1", "externalUserId": "x" * 256}, "user-1", 7),
+        ({"retentionDays": "1", "keepForDays": "5"}, "", 1),
+        ({"externalUserId": "user-2", "keepForDays": "3"}, "user-2", 3),
+        ({"customerId": "user-3", "crop": ""}, "user-3", 7),
+    ],
+)
+def test_every_accepted_form_shape_is_read_as_before(api, form, customer_id, retention_days):
+    response = api.post(UPLOAD, {"file": _file(jpeg_bytes(width=1000, height=600)), **form})
+    assert response.status_code == 201, response.content
+    image = CustomerImage.objects.get(id=response.json()["imageId"])
+    assert (image.customer_id, image.retention_days) == (customer_id, retention_days)
+    # No `crop`, or an empty one, is the default: cropped to 4:5.
+    assert abs(image.width / image.height - 0.8) < 0.01
+
+
+@pytest.mark.parametrize(
+    ("form", "path", "message"),
+    [
+        ({"externalUserId": ""}, "externalUserId", "must be a string of 1-255 characters"),
+        ({"externalUserId": "a//b"}, "externalUserId", "must not start or end with '/' or contain '//'"),
+        ({"customerId": " "}, "customerId", "must be a string of 1-255 characters"),
+        ({"keepForDays": "7.0"}, "keepForDays", "must be one of 1, 3, 7"),
+        ({"crop": "2"}, "crop", "must be true or false"),
+    ],
+)
+def test_a_refused_field_is_reported_under_the_name_it_was_sent(api, form, path, message):
+    response = api.post(UPLOAD, {"file": _file(jpeg_bytes()), **form})
+    assert response.status_code == 400
+    assert response.json()["details"] == [{"path": path, "message": message}]
+    assert CustomerImage.objects.count() == 0

@@ -10,32 +10,12 @@ from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.views import set_rollback
 
-from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail
+from tryon_project.api.errors import ApiError, ErrorCode
+from tryon_project.api.request_schema import details_flatten
 from tryon_project.api.responses import error_response
 from tryon_project.images import ImageDecodeBusy, ImageRejected
 
 logger = logging.getLogger("tryon.api")
-
-
-def _flatten(detail, prefix: str = "") -> list[ErrorDetail]:
-    """DRF's nested error dict/list → one (dot path, message) per leaf."""
-    if isinstance(detail, dict):
-        out: list[ErrorDetail] = []
-        for key, value in detail.items():
-            path = key if not prefix else f"{prefix}.{key}"
-            if key == "non_field_errors":
-                path = prefix
-            out.extend(_flatten(value, path))
-        return out
-    if isinstance(detail, list):
-        if all(not isinstance(item, dict | list) for item in detail):
-            return [ErrorDetail(path=prefix, message=str(item)) for item in detail]
-        out = []
-        for index, value in enumerate(detail):
-            if value:
-                out.extend(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
-        return out
-    return [ErrorDetail(path=prefix, message=str(detail))]
 
 
 def to_api_error(exc: Exception) -> ApiError | None:
@@ -70,7 +50,7 @@ def to_api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, drf_exceptions.NotFound | Http404):
         return ApiError(ErrorCode.NOT_FOUND, "Not found.")
     if isinstance(exc, drf_exceptions.ValidationError):
-        return ApiError(ErrorCode.VALIDATION_FAILED, "Request validation failed.", details=_flatten(exc.detail))
+        return ApiError(ErrorCode.VALIDATION_FAILED, "Request validation failed.", details=details_flatten(exc.detail))
     if isinstance(exc, OperationalError | InterfaceError):
         return ApiError(
             ErrorCode.SERVICE_UNAVAILABLE,

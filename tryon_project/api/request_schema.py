@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from django.core.files.uploadedfile import UploadedFile
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail as DrfErrorDetail
 from rest_framework.fields import empty
@@ -35,7 +36,9 @@ _MISSING_CODES = frozenset({"required", "null", "blank"})
 
 
 def details_flatten(detail: object, prefix: str = "") -> list[ErrorDetail]:
-    """DRF's nested error dict/list -> one (dot path, message) per leaf, in the order the schema declares fields."""
+    """DRF's nested error dict/list -> one (dot path, message) per leaf, in the order the schema declares fields.
+    The one flattening of DRF errors: `schema_validate` reads the same leaves, and the exception handler answers a
+    `ValidationError` raised anywhere else (a query-parameter serializer) with this."""
     return [ErrorDetail(path=path, message=str(message)) for path, message in _leaves(detail, prefix)]
 
 
@@ -296,6 +299,20 @@ class FileKeyField(TextField):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(allow_blank=False, type_message="must be a non-empty string", **kwargs)
+
+
+class FilePartField(serializers.FileField):
+    """A multipart file part, taken as it came: its size and bytes are judged by the one image path, so an empty
+    part is an invalid image (INVALID_IMAGE), not a field error."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(allow_empty_file=True, use_url=False, **kwargs)
+        self.error_messages.update(invalid="must be a file part", null="must be a file part", required=REQUIRED_MESSAGE)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, UploadedFile):
+            self.fail("invalid")
+        return data
 
 
 class JsonObjectField(serializers.DictField):
