@@ -8,8 +8,10 @@ it, within the rows the category can reach), and every pixel of it the new garme
 
 - **the new garment** beside it and past its hem (a top) or above its waistband (trousers): the garment's own
   nearest colour carried across, with the photo's light and shade, so the new garment takes the shopper's fit;
-- **skin** above its neckline and beside its straps, and below the hem of shorts, skirts and dresses: the
-  shopper's own skin colour (learnt from the face) with the photo's shading, which is what lies beneath.
+- **skin** above its neckline and beside its straps, and over the legs below the hem of shorts, skirts and
+  dresses: the shopper's own skin colour (learnt from the face) with the photo's shading, which is what lies
+  beneath;
+- **background** where a longer old skirt or dress spanned the gap between the legs below the new hem.
 
 Arms are handled by `restore.restore_arms` (old sleeves beyond new ones); the face never changes.
 """
@@ -39,6 +41,7 @@ class Conformed:
     changed: np.ndarray  # bool, the pixels this step changed
     garment_px: int
     skin_px: int
+    background_px: int = 0
 
 
 def _coordinates(body: Body) -> tuple[np.ndarray, np.ndarray]:
@@ -83,6 +86,19 @@ def _thighs(body: Body) -> np.ndarray:
     return seed > 0
 
 
+def _legs(body: Body) -> np.ndarray:
+    """Where the legs themselves are (capsules hip-knee-ankle a leg wide): below a hem the old garment that lay
+    over them turns to skin, while the part of it that spanned the gap between them becomes background."""
+    legs = np.zeros(body.mask.shape, np.uint8)
+    for leg in (body.leg_l, body.leg_r):
+        for a, b, radius in ((leg.root, leg.middle, 0.17), (leg.middle, leg.end, 0.12)):
+            cv2.line(
+                legs, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])), 1, max(2, round(2 * radius * body.width))
+            )
+            cv2.circle(legs, (round(b[0]), round(b[1])), max(1, round(radius * body.width)), 1, -1)
+    return (legs > 0) & body.mask
+
+
 def old_garment(
     *, person: np.ndarray, body: Body, category: Category, skin: SkinModel | None, protected: np.ndarray
 ) -> np.ndarray:
@@ -104,7 +120,7 @@ def old_garment(
         upper_zone &= depth < hips + 0.35 * body.torso
         seeds.append((torso_seed & body.trunk, upper_zone))
     if category in (Category.BOTTOMS, Category.DRESSES):
-        seeds.append((_thighs(body) & body.mask, depth > hips - 0.2 * body.torso))
+        seeds.append((_thighs(body) & body.mask, depth > hips - 0.45 * body.torso))
     for seed, zone in seeds:
         colours = _palette(lab[seed & candidates])
         if not len(colours):
@@ -177,8 +193,22 @@ def conform(
         to_skin = left & below
     else:
         to_skin = left & (above | below)
-    to_garment = left & ~to_skin
+    to_background = np.zeros_like(to_skin)
+    if category != Category.TOPS and category != Category.OUTERWEAR:
+        to_background = to_skin & ~_legs(body)
+        to_skin &= ~to_background
+    to_garment = left & ~to_skin & ~to_background
     out = image
+    if to_background.any():
+        # A longer old skirt or dress spanned the gap between the legs: what lies behind it is the background,
+        # carried in from the nearest pixel outside the person and softened so it does not streak.
+        outside = ~cv2.dilate(body.mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        if outside.any():
+            filled = _nearest_fill(image=out, source=outside, target=to_background)
+            smooth = cv2.GaussianBlur(filled, (0, 0), max(2.0, 0.03 * body.width))
+            out = np.where(to_background[..., None], smooth, out)
+        else:
+            to_background[:] = False
     if to_garment.any():
         filled = _nearest_fill(image=image, source=covered, target=to_garment)
         # The carried colour takes the photo's light and shade, so the extension is not a flat smear.
@@ -198,5 +228,11 @@ def conform(
         to_skin = painted
     else:
         to_skin = np.zeros_like(to_skin)
-    changed = (to_garment | to_skin) & (out != image).any(axis=2)
-    return Conformed(image=out, changed=changed, garment_px=int(to_garment.sum()), skin_px=skin_px)
+    changed = (to_garment | to_skin | to_background) & (out != image).any(axis=2)
+    return Conformed(
+        image=out,
+        changed=changed,
+        garment_px=int(to_garment.sum()),
+        skin_px=skin_px,
+        background_px=int(to_background.sum()),
+    )

@@ -143,7 +143,16 @@ def _replace_old(
             image=image, person=person, covered=covered, body=body, pose=pose, protected=protected
         )
         box, arms = _grow(box, changed), int(changed.sum())
-    return image, box, {"extended_px": conformed.garment_px, "skin_px": conformed.skin_px, "restored_arms_px": arms}
+    return (
+        image,
+        box,
+        {
+            "extended_px": conformed.garment_px,
+            "skin_px": conformed.skin_px,
+            "background_px": conformed.background_px,
+            "restored_arms_px": arms,
+        },
+    )
 
 
 class LocalEngine:
