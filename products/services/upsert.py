@@ -31,8 +31,8 @@ def product_upsert(
 
     - `external_id`: the product's identity (for "catalog" and "inline"); must be None for "one_shot", which
       always creates a product with a fresh `_anon_…` id. `fields.external_id` is not read.
-    - `fields`: what the client sent (from :func:`products.inputs.product_input_parse`); UNSET fields keep their
-      stored values, `images` replaces the whole list, `valid_for_days=None` means kept forever.
+    - `fields`: what the client sent (from :func:`products.request_parser.product_input_parse`); UNSET fields keep
+      their stored values, `images` replaces the whole list, `valid_for_days=None` means kept forever.
     - `mode`: "catalog" (`POST /products`: created with `valid_for_days` as sent, default forever; an update
       makes the product a catalog one), "inline" (`/try-on` with fields: created with 15 days; an update never
       touches the kind or the lifetime, so it can never shorten a catalog product's), "one_shot" (7 days).
