@@ -144,6 +144,7 @@ def test_staff_sets_engine_and_rate_limit_and_adds_accounts(alpha, operator):
             "rate_limit_per_minute": 7,
             "customer_retention_days": 1,
             "engine": "mock",
+            "time_zone": "UTC",
         },
     )
     assert response.status_code == 302, response.content
@@ -152,11 +153,19 @@ def test_staff_sets_engine_and_rate_limit_and_adds_accounts(alpha, operator):
     assert account.credit_balance == 15
     response = operator.post(
         f"{D}/accounts/account/add/",
-        {"name": "delta", "is_active": "on", "rate_limit_per_minute": 50, "customer_retention_days": 3, "engine": ""},
+        {
+            "name": "delta",
+            "is_active": "on",
+            "rate_limit_per_minute": 50,
+            "customer_retention_days": 3,
+            "engine": "",
+            "time_zone": "America/Sao_Paulo",
+        },
     )
     assert response.status_code == 302, response.content
     delta = Account.objects.get(name="delta")
     assert (delta.rate_limit_per_minute, delta.customer_retention_days, delta.engine) == (50, 3, "")
+    assert delta.time_zone == "America/Sao_Paulo"
 
 
 def _settings_form(**overrides) -> dict:
