@@ -195,3 +195,15 @@ def test_csv_export_and_its_date_range_use_the_account_zone(db):
         rows = list(csv.reader(io.StringIO(b"".join(utc.streaming_content).decode())))
         assert {row[0] for row in rows[1:]} == {shop.generation.pk, shop.failed.pk}  # the late one is 1 December
         assert {row[-1] for row in rows[1:]} == {"UTC"}
+
+
+def test_create_account_takes_a_time_zone(db):
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("create_account", "tz-cli", "--time-zone", "Australia/Sydney", stdout=out)
+    assert out.getvalue().startswith("tok_")
+    assert Account.objects.get(name="tz-cli").time_zone == "Australia/Sydney"
+    with pytest.raises(CommandError, match="not an IANA time zone"):
+        call_command("create_account", "tz-cli-bad", "--time-zone", "GMT+5", stdout=io.StringIO())
+    assert not Account.objects.filter(name="tz-cli-bad").exists()
