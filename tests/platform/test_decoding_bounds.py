@@ -221,3 +221,26 @@ def test_a_refused_decode_gives_its_capacity_back(settings):
     with pytest.raises(images_module.ImageRejected):
         image_normalize(data=truncated)
     assert image_decode_pixels_in_use() == 0
+
+
+def test_the_waiting_try_on_shares_the_budget_too(api, account, settings, decodes):
+    # /try-on/sync is an async view: the budget opened by the middleware must reach the code it runs in threads.
+    settings.TRYON_MAX_REQUEST_PIXELS = 500_000
+    data = {
+        "product": {"externalId": "inline-sync", "title": "Tee", "images": [{"fileKey": "garment"}]},
+        "customer": {"fileKey": "photo"},
+    }
+    response = api.post(
+        "/tryon/v1/try-on/sync",
+        {
+            "data": json.dumps(data),
+            "garment": _part("garment.png", png_bytes(width=600, height=600)),
+            "photo": _part("photo.jpg", jpeg_bytes(width=400, height=500)),
+        },
+    )
+    assert response.status_code == 413, response.content
+    assert response.json()["code"] == "PAYLOAD_TOO_LARGE"
+    assert decodes == [(600, 600)]
+    account.refresh_from_db()
+    assert account.credit_balance == 10
+    assert not Generation.objects.exists()

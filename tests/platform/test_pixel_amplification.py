@@ -94,9 +94,9 @@ def server(tmp_path_factory) -> Iterator[Server]:
             if popen.poll() is not None:
                 raise RuntimeError(popen.stderr.read().decode()[-2000:])
             try:
-                if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{base_url}/healthz", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or too busy starting
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start")
