@@ -117,19 +117,22 @@ class ImageDecodeBusy(Exception):
 
 @dataclass
 class PixelBudget:
-    """Pixels one request may still decode. Requests decode their images one after another, so it needs no lock."""
+    """Pixels one request may still decode. Locked: a request that decodes on several threads (context copied into
+    them) charges one budget."""
 
     limit: int
     spent: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def charge(self, *, pixels: int) -> None:
-        if self.spent + pixels > self.limit:
-            message = (
-                f"The images of this request decode to more than {self.limit} pixels together; "
-                "send fewer or smaller images."
-            )
-            raise ImageRejected(code=ErrorCode.PAYLOAD_TOO_LARGE, message=message)
-        self.spent += pixels
+        with self._lock:
+            if self.spent + pixels > self.limit:
+                message = (
+                    f"The images of this request decode to more than {self.limit} pixels together; "
+                    "send fewer or smaller images."
+                )
+                raise ImageRejected(code=ErrorCode.PAYLOAD_TOO_LARGE, message=message)
+            self.spent += pixels
 
 
 # The budget of the request being served. A context variable rather than a parameter: every image decoded while
