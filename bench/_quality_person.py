@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engines.local.pose import MediapipePoseEstimator
+from vision.pose import MediapipePoseEstimator
 
 Keypoints = dict[str, tuple[float, float, float]]  # MediaPipe name -> (x, y, visibility), pixels
 

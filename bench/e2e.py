@@ -43,7 +43,7 @@ def person_jpeg() -> bytes:
 
 
 def garment_jpeg() -> bytes:
-    from engines.local.synthetic import synthetic_tshirt
+    from vision.synthetic import synthetic_tshirt
 
     return jpeg(Image.fromarray(synthetic_tshirt(pattern="logo").image))
 

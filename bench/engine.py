@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from engines.base import Category, TryOnRequest  # noqa: E402
 from engines.local import LocalEngine  # noqa: E402
-from engines.local.synthetic import synthetic_tshirt  # noqa: E402
+from vision.synthetic import synthetic_tshirt  # noqa: E402
 
 WIDTH, HEIGHT = 768, 1024
 

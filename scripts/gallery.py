@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from engines.base import Category, EngineError, TryOnRequest  # noqa: E402
 from engines.local import LocalEngine  # noqa: E402
-from engines.local.synthetic import (  # noqa: E402
+from vision.synthetic import (  # noqa: E402
     SyntheticGarment,
     synthetic_dress,
     synthetic_long_sleeve,

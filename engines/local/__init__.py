@@ -1,7 +1,7 @@
 """The offline try-on engine (docs/engines.md): MediaPipe pose and body mask, garment cut-out, thin-plate-spline fit."""
 
 from engines.local.engine import LocalEngine, Rendering
-from engines.local.pose import (
+from vision.pose import (
     Keypoint,
     MediapipePoseEstimator,
     PersonPose,

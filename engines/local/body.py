@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from engines.base import EngineError, EngineErrorCode
-from engines.local.pose import PersonPose
+from vision.pose import PersonPose
 
 VISIBLE = 0.5
 # Body mask pixels this far (in shoulder widths) outside the segmentation may still receive garment: clothes sit

@@ -16,8 +16,8 @@ import numpy as np
 
 from engines.local.body import BODY_DILATION, VISIBLE, Body, Limb, hand_centre
 from engines.local.fitting import Part
-from engines.local.pose import FACE_LANDMARKS, PersonPose
 from engines.local.tps import tps_dense_map, tps_fit
+from vision.pose import FACE_LANDMARKS, PersonPose
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom (exclusive)
 

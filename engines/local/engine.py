@@ -30,9 +30,9 @@ from engines.local.conform import conform
 from engines.local.cutout import WORK_LONG_SIDE, Cutout, garment_cutout
 from engines.local.fitting import Part, fit_bottom, fit_top
 from engines.local.gate import check_cutout, check_person, check_product_photo, check_result
-from engines.local.pose import PersonPose, PoseEstimator, shared_pose_estimator
 from engines.local.profile import garment_top_anchors
 from engines.local.restore import face_mask, restore_arms, skin_model
+from vision.pose import PersonPose, PoseEstimator, shared_pose_estimator
 
 JPEG_QUALITY = 90
 _MAX_PRODUCT_IMAGES = 3  # tried in order until one cuts out

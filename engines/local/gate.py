@@ -15,7 +15,7 @@ import numpy as np
 from engines.base import Category, EngineError, EngineErrorCode
 from engines.local.body import VISIBLE, Body
 from engines.local.cutout import outline_ratio
-from engines.local.pose import PersonPose
+from vision.pose import PersonPose
 
 # Shoulder joint to shoulder joint over shoulders to hips: ~0.7-1.0 facing the camera, ~0.3 side-on.
 _MIN_FRONTAL_RATIO = 0.45

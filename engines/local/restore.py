@@ -16,7 +16,7 @@ import numpy as np
 
 from engines.local.body import Body
 from engines.local.compose import face_ellipse
-from engines.local.pose import PersonPose
+from vision.pose import PersonPose
 
 _SKIN_DISTANCE = 3.5  # Mahalanobis distance (chroma) beyond which a pixel is not the shopper's skin
 _MIN_FACE_PIXELS = 200

@@ -16,7 +16,7 @@ from bench._quality_measures import THRESHOLDS, changed_mask, flags, garment_pix
 from bench._quality_person import PersonAnalysis, body_regions, skin_mask, to_lab
 from bench._quality_report import _caption, paired_ssim
 from bench.quality import ROOT, garment_categories, main, spread
-from engines.local.synthetic import Mannequin, synthetic_mannequin, synthetic_tshirt
+from vision.synthetic import Mannequin, synthetic_mannequin, synthetic_tshirt
 
 RED = (200, 40, 50)
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from engines.local import LocalEngine, StaticPoseEstimator
-from engines.local.synthetic import Mannequin, synthetic_mannequin
+from vision.synthetic import Mannequin, synthetic_mannequin
 
 
 def encode(image: np.ndarray, *, image_format: str = "PNG") -> bytes:

@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from engines.crop import person_crop_box
 from engines.local import StaticPoseEstimator
-from engines.local.synthetic import synthetic_mannequin
+from vision.crop import person_crop_box
+from vision.synthetic import synthetic_mannequin
 
 
 def assert_aspect(box: tuple[int, int, int, int], aspect: tuple[int, int]) -> None:

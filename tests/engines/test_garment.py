@@ -9,7 +9,8 @@ import pytest
 from engines.base import Category, EngineError, EngineErrorCode
 from engines.local.anchors import bottom_anchors, category_from_shape, top_anchors
 from engines.local.cutout import garment_cutout
-from engines.local.synthetic import (
+from tests.engines.conftest import decode, encode
+from vision.synthetic import (
     SyntheticGarment,
     synthetic_dress,
     synthetic_long_sleeve,
@@ -17,7 +18,6 @@ from engines.local.synthetic import (
     synthetic_trousers,
     synthetic_tshirt,
 )
-from tests.engines.conftest import decode, encode
 
 
 def anchors_in_source_pixels(garment: SyntheticGarment, *, image_format: str) -> dict[str, tuple[float, float]]:

@@ -15,7 +15,8 @@ from engines.base import (
     TryOnRequest,
 )
 from engines.local import LocalEngine, PersonPose
-from engines.local.synthetic import (
+from tests.engines.conftest import decode, encode, mannequin_engine
+from vision.synthetic import (
     Mannequin,
     SyntheticGarment,
     synthetic_dress,
@@ -25,7 +26,6 @@ from engines.local.synthetic import (
     synthetic_trousers,
     synthetic_tshirt,
 )
-from tests.engines.conftest import decode, encode, mannequin_engine
 
 SHOULDER_WIDTH = 180  # the mannequin's, joint to joint
 

@@ -11,15 +11,15 @@ from engines.base import Category, EngineError, EngineErrorCode, EngineOptions, 
 from engines.local import LocalEngine
 from engines.local.body import Body, body_from_pose
 from engines.local.gate import check_result
-from engines.local.pose import Keypoint, PersonPose
 from engines.local.profile import garment_top_anchors
-from engines.local.synthetic import (
+from tests.engines.conftest import encode, mannequin_engine
+from vision.pose import Keypoint, PersonPose
+from vision.synthetic import (
     Mannequin,
     synthetic_long_sleeve,
     synthetic_trousers,
     synthetic_tshirt,
 )
-from tests.engines.conftest import encode, mannequin_engine
 
 
 class _Counting:

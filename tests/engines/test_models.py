@@ -10,9 +10,9 @@ from skimage import data
 
 from engines.base import Category, EngineError, EngineErrorCode, TryOnRequest
 from engines.local import LocalEngine, MediapipePoseEstimator, shared_pose_estimator
-from engines.local.pose import reset_shared_pose_estimator
-from engines.local.synthetic import synthetic_mannequin, synthetic_tshirt
 from tests.engines.conftest import decode, encode
+from vision.pose import reset_shared_pose_estimator
+from vision.synthetic import synthetic_mannequin, synthetic_tshirt
 
 
 def grace_hopper() -> np.ndarray:
@@ -148,7 +148,7 @@ def test_engine_reports_nobody(offline_model: MediapipePoseEstimator) -> None:
 
 
 def test_half_length_portrait_cannot_wear_trousers(offline_model: MediapipePoseEstimator) -> None:
-    from engines.local.synthetic import synthetic_trousers
+    from vision.synthetic import synthetic_trousers
 
     with pytest.raises(EngineError) as caught:
         LocalEngine().run(

@@ -7,9 +7,9 @@ import pytest
 from engines.local.anchors import top_anchors
 from engines.local.body import body_from_pose
 from engines.local.fitting import fit_top
-from engines.local.pose import Keypoint, PersonPose
-from engines.local.synthetic import Mannequin, synthetic_long_sleeve, synthetic_tshirt
 from engines.local.tps import tps_dense_map, tps_fit
+from vision.pose import Keypoint, PersonPose
+from vision.synthetic import Mannequin, synthetic_long_sleeve, synthetic_tshirt
 
 
 def sample(map_x: np.ndarray, map_y: np.ndarray, point: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -11,7 +11,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from engines.local.pose import POSE_INPUT_LONG_SIDE, PoseEstimator, shared_pose_estimator
+from vision.pose import POSE_INPUT_LONG_SIDE, PoseEstimator, shared_pose_estimator
 
 Box = tuple[int, int, int, int]
 

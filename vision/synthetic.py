@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from engines.base import Category
-
 Point = tuple[float, float]
 
 _SHIFT = 4  # cv2 fixed-point bits: polygons are drawn with sub-pixel vertices.
@@ -24,7 +22,7 @@ _WHITE = (255, 255, 255)
 @dataclass(frozen=True)
 class SyntheticGarment:
     image: np.ndarray  # H x W x 3 RGB uint8, white background
-    category: Category
+    category: str  # "tops", "bottoms" or "dresses": the values of the engines' Category
     colour: tuple[int, int, int]
     anchors: dict[str, Point]
     mask: np.ndarray  # H x W bool, exactly the garment
@@ -58,7 +56,7 @@ def _finish(
     polygon: list[Point],
     colour: tuple[int, int, int],
     pattern: str,
-    category: Category,
+    category: str,
     anchors: dict[str, Point],
     holes: list[list[Point]] | None = None,
 ) -> SyntheticGarment:
@@ -139,7 +137,7 @@ def _top(*, long_sleeves: bool, colour: tuple[int, int, int], pattern: str) -> S
         "cuff_l": cuff_l,
         "cuff_r": cuff_r,
     }
-    return _finish(size=size, polygon=polygon, colour=colour, pattern=pattern, category=Category.TOPS, anchors=anchors)
+    return _finish(size=size, polygon=polygon, colour=colour, pattern=pattern, category="tops", anchors=anchors)
 
 
 def synthetic_tshirt(*, colour: tuple[int, int, int] = (200, 40, 50), pattern: str = "plain") -> SyntheticGarment:
@@ -166,7 +164,7 @@ def synthetic_trousers(*, colour: tuple[int, int, int] = (45, 70, 130), pattern:
         "hem_r": hem_ro,
     }
     return _finish(
-        size=(500, 700), polygon=polygon, colour=colour, pattern=pattern, category=Category.BOTTOMS, anchors=anchors
+        size=(500, 700), polygon=polygon, colour=colour, pattern=pattern, category="bottoms", anchors=anchors
     )
 
 
@@ -180,7 +178,7 @@ def synthetic_skirt(*, colour: tuple[int, int, int] = (190, 120, 40), pattern: s
         polygon=[waist_l, hem_l, hem_r, waist_r],
         colour=colour,
         pattern=pattern,
-        category=Category.BOTTOMS,
+        category="bottoms",
         anchors=anchors,
     )
 
@@ -218,7 +216,7 @@ def synthetic_dress(*, colour: tuple[int, int, int] = (120, 50, 140), pattern: s
         "hem_r": hem_r,
     }
     return _finish(
-        size=(600, 860), polygon=polygon, colour=colour, pattern=pattern, category=Category.DRESSES, anchors=anchors
+        size=(600, 860), polygon=polygon, colour=colour, pattern=pattern, category="dresses", anchors=anchors
     )
 
 
