@@ -72,6 +72,10 @@ def product_resolve_for_tryon(*, account: Account, fields: ProductInput) -> Prod
     result."""
     mode = fields.try_on_mode
     if mode == "reference":
+        # Locked until the generation commits (the touch would lock it later anyway): an upsert replacing the images
+        # waits, so the try-on's snapshot is either the old images with its generation visible to the deletion
+        # run that would remove them (they are held for it), or the new images.
+        locked_product(account=account, external_id=fields.external_id or "")
         return product_get(account=account, external_id=fields.external_id or "")
     product, _ = product_upsert(account=account, external_id=fields.external_id, fields=fields, mode=mode)
     return product

@@ -4,13 +4,19 @@ was accepted with, and the replaced upload is deleted once no try-on in flight r
 from __future__ import annotations
 
 import io
+import threading
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
 from PIL import Image
 
 from generations.models import Generation
+from generations.services import create as create_module
 from generations.services.pipeline import generation_process
 from products.models import ProductImage
+from tests.conftest import ApiClient, postgres_only
+from tests.factories import AccountFactory, api_key_for
 from tests.generations.helpers import TRYON
 from tests.images import jpeg_bytes
 from tests.products.conftest import multipart
@@ -81,3 +87,50 @@ def test_a_queued_tryon_uses_the_images_it_was_accepted_with(
     later = _tryon(api, person_id)
     assert generation_process(generation_id=later).status == "completed"
     assert _close(_color(fake_engine.calls[1].garment_images[0]), BLUE)
+
+
+@postgres_only()
+@pytest.mark.django_db(transaction=True)
+def test_a_tryon_racing_the_replacement_keeps_its_images(fake_engine, monkeypatch):
+    """The replacement commits while a try-on that has read the old images is still in its transaction: the
+    try-on's lock on the product makes the replacement wait for it, so the deletion run sees the generation."""
+    key = api_key_for(AccountFactory(credits=5))
+    red_key = _upsert_with_upload(ApiClient(key), RED)
+    person_id = _person(ApiClient(key))
+    snapshot_taken, replaced = threading.Event(), threading.Event()
+    reserve = create_module.credits_reserve
+
+    def reserve_after_the_replacement(**kwargs):
+        # The try-on holds its snapshot here. Let the replacement run; go on once it finished, or after 3 s
+        # when it waits for this transaction (the fix).
+        snapshot_taken.set()
+        replaced.wait(timeout=3)
+        return reserve(**kwargs)
+
+    monkeypatch.setattr(create_module, "credits_reserve", reserve_after_the_replacement)
+    accepted: list[str] = []
+
+    def tryon() -> None:
+        accepted.append(_tryon(ApiClient(key), person_id))
+        connections.close_all()
+
+    def replace() -> None:
+        assert snapshot_taken.wait(timeout=10)
+        _upsert_with_upload(ApiClient(key), BLUE)
+        replaced.set()
+        connections.close_all()
+
+    threads = [threading.Thread(target=tryon), threading.Thread(target=replace)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    [generation_id] = accepted
+    assert ProductImage.objects.get(product__external_id="shirt-42").upload_key != red_key
+    assert blob_exists(key=red_key)
+
+    assert generation_process(generation_id=generation_id).status == "completed"
+    assert Generation.objects.get(id=generation_id).status == "COMPLETED"
+    assert _close(_color(fake_engine.calls[0].garment_images[0]), RED)
+    assert blob_deletions_process() == 1
+    assert not blob_exists(key=red_key)
