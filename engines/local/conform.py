@@ -6,8 +6,10 @@ around the new one, which is what makes a merchant refuse a result. So the old g
 (its colours learnt from the middle of the torso or the thighs, grown over the pixels of those colours that touch
 it, within the rows the category can reach), and every pixel of it the new garment does not cover becomes:
 
-- **the new garment** beside it and past its hem (a top) or above its waistband (trousers): the garment's own
-  nearest colour carried across, with the photo's light and shade, so the new garment takes the shopper's fit;
+- **the new garment** beside it and past its hem (a top) or above its waistband (trousers), up to a seventh of
+  the torso's length away: the garment's own nearest colour carried across, with the photo's light and shade,
+  so the new garment takes the shopper's fit (further away, e.g. an old dress below a new top, the old garment
+  reads as worn beneath and stays);
 - **skin** above its neckline and beside its straps, and over the legs below the hem of shorts, skirts and
   dresses: the shopper's own skin colour (learnt from the face) with the photo's shading, which is what lies
   beneath;
@@ -33,6 +35,7 @@ _NEAR_DELTA_E = 22.0  # Lab distance (OpenCV 8-bit scale) within which a pixel h
 _SKIN_DISTANCE = 3.0  # the skin model's distance under which a pixel is bare skin (never old garment)
 _MIN_OLD_PIXELS = 64  # fewer uncovered old-garment pixels than this are edge noise
 _SAMPLE = 4000  # seed pixels given to k-means
+_MAX_EXTENSION = 0.15  # in torso lengths: the furthest the new garment is carried over what is left of the old
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,10 @@ def conform(
         to_background = to_skin & ~_legs(body)
         to_skin &= ~to_background
     to_garment = left & ~to_skin & ~to_background
+    # Carrying the garment's colour works across a seam's width, not a skirt's length: further than this from the
+    # new garment (an old dress below a new top) the old garment reads as worn beneath it and stays.
+    reach = cv2.distanceTransform((~covered).astype(np.uint8), cv2.DIST_L2, 3) <= _MAX_EXTENSION * body.torso
+    to_garment &= reach
     out = image
     if to_background.any():
         # A longer old skirt or dress spanned the gap between the legs: what lies behind it is the background,

@@ -317,11 +317,17 @@ class LocalEngine:
         data = clock.run("encode", lambda: encode_jpeg(image=rendering.image, output_size=options.output_size))
         timings = {**clock.timings, **rendering.timings_ms}
         timings["total"] = round((time.perf_counter() - started) * 1000, 2)
+        diagnostics = dict(rendering.diagnostics)
+        # Always deterministic, one speed: a seed or a quality changes nothing. The photo type is honoured ("model"
+        # is refused above).
+        ignored = sorted(options.requested & {"seed", "quality"})
+        if ignored:
+            diagnostics["ignored_options"] = ignored
         return TryOnResult(
             image=data,
             content_type="image/jpeg",
             engine=self.name,
             engine_version=self.version,
             timings_ms=timings,
-            diagnostics=rendering.diagnostics,
+            diagnostics=diagnostics,
         )

@@ -174,6 +174,23 @@ def test_output_size_option(mannequin: Mannequin, mannequin_local: LocalEngine) 
     assert decode(mannequin_local.run(request).image).shape == (300, 400, 3)
 
 
+def test_seed_and_quality_are_reported_ignored_and_the_photo_type_is_not(
+    mannequin: Mannequin, mannequin_local: LocalEngine
+) -> None:
+    def run(options: EngineOptions) -> dict:
+        request = TryOnRequest(
+            person_image=encode(mannequin.image),
+            garment_images=(encode(GARMENTS["dress"].image),),
+            category=Category.DRESSES,
+            options=options,
+        )
+        return mannequin_local.run(request).diagnostics
+
+    sent = run(EngineOptions(seed=7, requested=frozenset({"seed", "quality", "garmentPhotoType"})))
+    assert sent["ignored_options"] == ["quality", "seed"]
+    assert "ignored_options" not in run(EngineOptions())
+
+
 def test_category_falls_back_to_the_garment_shape(mannequin: Mannequin, mannequin_local: LocalEngine) -> None:
     result = mannequin_local.render(person=mannequin.image, garment=GARMENTS["trousers"].image, title="Item 4021")
     assert result.category == Category.BOTTOMS
