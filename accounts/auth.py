@@ -1,6 +1,6 @@
 """DRF authentication by the `x-api-key` header, or `Authorization: Bearer` as its alias (never the query string).
 
-The key lookup is cached (accounts/key_cache.py): a poll with a known key costs no key query."""
+The key lookup is cached in process memory (accounts/key_cache.py): a poll with a known key costs no key query."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
-from accounts.key_cache import api_key_cache_get, api_key_cache_set
+from accounts.key_cache import api_key_cache_get, api_key_cache_set, api_key_cache_version
 from accounts.keys import key_hash
 from accounts.models import ApiKey
 from accounts.selectors import api_key_resolve
@@ -38,11 +38,13 @@ def api_key_authenticate(*, plain: str) -> ApiKey | None:
     api_key = api_key_cache_get(digest=key_hash(plain))
     if api_key is not None and not _touch_due(api_key=api_key):
         return api_key
+    # The cache's version is read before the database, so a change committed in between is not cached as fresh.
+    version = api_key_cache_version()
     api_key = api_key_resolve(plain=plain)
     if api_key is None:
         return None
     api_key_touch(api_key=api_key)
-    api_key_cache_set(api_key=api_key)
+    api_key_cache_set(api_key=api_key, version=version)
     return api_key
 
 

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.key_cache import api_key_cache_forget, api_key_cache_forget_account
+from accounts.key_cache import api_key_cache_invalidate
 from accounts.keys import key_generate, key_hash, key_visible_prefix
 from accounts.models import Account, AccountMembership, ApiKey, CreditLedgerEntry, LedgerKind
 from accounts.time_zones import DEFAULT_TIME_ZONE, time_zone_validate
@@ -75,8 +75,8 @@ def account_update_settings(
     if fields:
         account.save(update_fields=[*fields, "updated_at"])
         # Also done by the post_save signal; explicit here because authentication must never serve the old
-        # rate limit, engine or activity from its cache after this returns.
-        api_key_cache_forget_account(account_id=account.pk)
+        # rate limit, engine or activity from its cache after this returns, in any process.
+        api_key_cache_invalidate()
     return account
 
 
@@ -91,8 +91,8 @@ def api_key_create(*, account: Account, name: str = "default") -> tuple[ApiKey, 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    # A conditional UPDATE sends no signal: the cached key is deleted here, in every process that shares the cache.
-    api_key_cache_forget(digests=[api_key.key_hash])
+    # A conditional UPDATE sends no signal: the cache is invalidated here, for every process that shares it.
+    api_key_cache_invalidate()
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 

@@ -16,7 +16,7 @@ import time
 from django.conf import settings
 from limits import RateLimitItem, RateLimitItemPerMinute, storage, strategies
 from limits.storage import RedisStorage
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger("tryon.api")
@@ -61,10 +61,23 @@ def rate_limit_hit(*, item: RateLimitItem, identifier: str) -> tuple[bool, float
     key = store.prefixed_key(item.key_for(identifier))
     expiry = item.get_expiry()
     now = time.time()
+    acquire_args, window_args = [now, item.amount, expiry, 1], [now - expiry, item.amount]
+    # By their digests (EVALSHA), not as script objects: a pipeline of script objects first asks SCRIPT EXISTS, a
+    # second round trip on every request.
     pipe = store.get_connection().pipeline(transaction=False)
-    store.lua_acquire_moving_window([key], [now, item.amount, expiry, 1], client=pipe)
-    store.lua_moving_window([key], [now - expiry, item.amount], client=pipe)
-    acquired, window = pipe.execute()
+    pipe.evalsha(store.lua_acquire_moving_window.sha, 1, key, *acquire_args)
+    pipe.evalsha(store.lua_moving_window.sha, 1, key, *window_args)
+    acquired, window = pipe.execute(raise_on_error=False)
+    # A store that lost its scripts (restarted, flushed) refused them without counting anything: they are sent again
+    # as script objects, which load them; the window is read again after a re-sent hit, so it includes it.
+    if isinstance(acquired, NoScriptError):
+        acquired = store.lua_acquire_moving_window([key], acquire_args)
+        window = store.lua_moving_window([key], window_args)
+    elif isinstance(window, NoScriptError):
+        window = store.lua_moving_window([key], window_args)
+    for answer in (acquired, window):
+        if isinstance(answer, Exception):
+            raise answer
     start, count = (float(window[0]), int(window[1])) if window else (now, 0)
     return bool(acquired), start + expiry, item.amount - count
 

@@ -14,9 +14,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import authenticated_account
-from generations.models import Generation
 from generations.request_parser import tryon_input_parse
-from generations.selectors import generation_accepted_wire, generation_get, generation_wire, product_generation_stats
+from generations.selectors import (
+    generation_accepted_wire,
+    generation_poll_wire,
+    generation_wire,
+    generation_wire_row,
+    product_generation_stats,
+)
 from generations.serializers import (
     TRYON_EXAMPLES_JSON,
     TRYON_EXAMPLES_MULTIPART,
@@ -114,10 +119,11 @@ def _release_connection() -> None:
 
 def _terminal_wire(generation_id: str) -> dict | None:
     try:
-        generation = Generation.objects.filter(id=generation_id).first()
-        if generation is None or not generation.is_terminal:
+        # The poll's own compiled read: many waiting requests cost a cheap query each, not an ORM compilation.
+        row = generation_wire_row(generation_id=generation_id)
+        if row is None or not row.is_terminal:
             return None
-        return generation_wire(generation=generation)
+        return generation_wire(generation=row)
     finally:
         _release_connection()
 
@@ -175,8 +181,7 @@ class GenerationDetailApi(APIView):
         },
     )
     def get(self, request, generation_id: str):
-        generation = generation_get(account=authenticated_account(request), generation_id=generation_id)
-        return Response(generation_wire(generation=generation))
+        return Response(generation_poll_wire(account=authenticated_account(request), generation_id=generation_id))
 
 
 class ProductStatsApi(APIView):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from django.db.models import Avg, Count, Q
@@ -9,6 +9,7 @@ from accounts.models import Account
 from generations.models import EngineProviderError, Generation, GenerationStatus
 from tryon_project.api.datetimes import iso_ms
 from tryon_project.api.errors import ApiError, ErrorCode
+from tryon_project.compiled_query import CompiledQuery
 from tryon_project.storage import blob_signed_url
 
 
@@ -24,6 +25,56 @@ def generation_get(*, account: Account, generation_id: str) -> Generation:
     return generation
 
 
+@dataclass(frozen=True)
+class GenerationWireRow:
+    """The columns the generation object needs, and its owner: all that a poll reads of the row."""
+
+    id: str
+    account_id: int
+    status: str
+    product_external_id: str
+    result_key: str
+    result_expires_at: datetime | None
+    result_deleted: bool
+    error_code: str
+    error_message: str
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    duration_ms: int | None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in (GenerationStatus.COMPLETED, GenerationStatus.FAILED)
+
+
+# Polls are the hottest read: the SQL is compiled once per process, not on every request.
+_WIRE_ROW_READ = CompiledQuery(
+    build=lambda generation_id: (
+        Generation.objects.filter(id=generation_id)
+        .order_by()
+        .values_list(*(field.name for field in fields(GenerationWireRow)))
+    )
+)
+
+
+def generation_wire_row(*, generation_id: str) -> GenerationWireRow | None:
+    """The wire columns of a generation by id, whoever owns it (callers compare `account_id`), in one query."""
+    row = _WIRE_ROW_READ.first_row(value=generation_id)
+    return GenerationWireRow(*row) if row is not None else None
+
+
+def generation_poll_wire(*, account: Account, generation_id: str) -> dict:
+    """`GET /generations/{id}`: the generation object of this account's generation, in one query; 403 FORBIDDEN
+    for another account's id, 404 when no account has it (as `generation_get`)."""
+    row = generation_wire_row(generation_id=generation_id)
+    if row is None:
+        raise ApiError(ErrorCode.GENERATION_NOT_FOUND, "Generation not found.")
+    if row.account_id != account.pk:
+        raise ApiError(ErrorCode.FORBIDDEN, "This generation belongs to another account.")
+    return generation_wire(generation=row)
+
+
 def generation_accepted_wire(*, generation: Generation) -> dict:
     """The 202 body. Always PENDING, mock included (docs/api.md "The mock product")."""
     return {
@@ -33,7 +84,7 @@ def generation_accepted_wire(*, generation: Generation) -> dict:
     }
 
 
-def generation_wire(*, generation: Generation) -> dict:
+def generation_wire(*, generation: Generation | GenerationWireRow) -> dict:
     """The generation object (docs/api.md "GET /generations/{id}"): optional fields are omitted, never null. The
     result URL is signed afresh on every read and never stored."""
     body: dict = {

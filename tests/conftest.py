@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from accounts.fetch_slots import fetch_slots_reset
+from accounts.key_cache import api_key_cache_reset
 from accounts.throttling import limiter, store_retry_reset
 from tests.factories import AccountFactory, api_key_for
 from tests.storage_fixtures import any_storage, moto_endpoint  # noqa: F401 - shared fixtures
@@ -21,6 +22,14 @@ def _fresh_rate_limits():
     fetch_slots_reset()
     store_retry_reset()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_cache():
+    """Authenticated keys are cached in process memory: no test sees another's entries or its paused store."""
+    api_key_cache_reset()
+    yield
+    api_key_cache_reset()
 
 
 @pytest.fixture(autouse=True)

@@ -50,3 +50,27 @@ def test_an_unreachable_redis_store_fails_open(db, monkeypatch):
     responses = [client.get(CREDITS) for _ in range(2)]
     assert [r.status_code for r in responses] == [200, 200]
     assert "X-RateLimit-Limit" not in responses[0]
+
+
+@redis_only
+def test_a_hit_sends_no_script_exists_round_trip(monkeypatch):
+    from redis.client import Pipeline
+
+    def refuse(self):
+        raise AssertionError("SCRIPT EXISTS sent")
+
+    monkeypatch.setattr(Pipeline, "load_scripts", refuse)
+    item = RateLimitItemPerMinute(2)
+    identifier = f"pipeline-test:{uuid.uuid4().hex}"
+    answers = [throttling.rate_limit_hit(item=item, identifier=identifier)[::2] for _ in range(3)]
+    assert answers == [(True, 1), (True, 0), (False, 0)]
+
+
+@redis_only
+def test_a_store_that_lost_its_scripts_counts_each_hit_once():
+    item = RateLimitItemPerMinute(3)
+    identifier = f"pipeline-test:{uuid.uuid4().hex}"
+    assert throttling.rate_limit_hit(item=item, identifier=identifier)[::2] == (True, 2)
+    throttling.limiter().storage.get_connection().script_flush()
+    assert throttling.rate_limit_hit(item=item, identifier=identifier)[::2] == (True, 1)
+    assert throttling.limiter().get_window_stats(item, identifier).remaining == 1

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import caches
 
-from accounts import throttling
+from accounts import key_cache, throttling
 from tests.conftest import ApiClient
 from tests.factories import AccountFactory, api_key_for
 
@@ -103,7 +103,9 @@ def test_rate_limit_store_is_asked_again_after_the_pause(silent_limit_store, db,
     assert silent_limit_store.accepted >= asked_before
 
 
-def test_silent_cache_costs_a_query_not_the_request(tarpit, db, settings):
+def test_silent_cache_costs_a_query_not_the_request(
+    tarpit, db, settings, django_assert_num_queries, monkeypatch, caplog
+):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -117,8 +119,19 @@ def test_silent_cache_costs_a_query_not_the_request(tarpit, db, settings):
         response = client.get(CREDITS)
         assert response.status_code == 200
         assert tarpit.accepted >= 1
-        # A read and a write of the key cache, each bounded by the read timeout.
+        # One read of the key cache's version, bounded by the read timeout; then the cache pauses.
         assert time.monotonic() - started < 3.0
+        assert "api-key cache unavailable" in caplog.text
+        asked = tarpit.accepted
+        # While paused, keys come from the database and the silent store is not asked at all.
+        with django_assert_num_queries(2):  # the key, the balance
+            assert client.get(CREDITS).status_code == 200
+        assert not key_cache._entries
+        assert tarpit.accepted == asked
+        # After the pause the store is asked again (and is still silent: the request is still served).
+        monkeypatch.setattr(key_cache, "_store_down_until", time.monotonic() - 1)
+        assert client.get(CREDITS).status_code == 200
+        assert key_cache._paused()
     finally:
         caches["default"].close()
 
