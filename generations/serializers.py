@@ -72,7 +72,10 @@ class TryOnOutputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="TryOn")
 class TryOnRequestSerializer(RequestSchema):
-    product = object_schema(ProductItemSerializer, help_text="1.0-1.3 shape. The product item of `POST /products`.")
+    # Not required: a 1.4 body names `products` instead (the shape normaliser reports a body with neither).
+    product = object_schema(
+        ProductItemSerializer, required=False, help_text="1.0-1.3 shape. The product item of `POST /products`."
+    )
     products = serializers.ListField(
         child=ProductItemSerializer(),
         required=False,

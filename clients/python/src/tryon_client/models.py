@@ -7,7 +7,7 @@ by the type checker against the same names the server reads (docs/api.md, docs/o
 
 # No `from __future__ import annotations` here: TypedDict reads `NotRequired` from the evaluated annotations, and
 # as strings the runtime's `__required_keys__` would count every field as required.
-from typing import Any, Literal, NotRequired, Required, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 GenerationStatus = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"COMPLETED", "FAILED"})
@@ -159,7 +159,7 @@ class EngineOptions(TypedDict, total=False):
 
 
 class TryOnRequest(TypedDict, total=False):
-    product: Required[ProductItem]
+    product: ProductItem
     customer: CustomerImage
     customerId: str
     retentionDays: RetentionDays
