@@ -13,8 +13,10 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
@@ -53,8 +55,11 @@ def blob_key(*, kind: str, content_type: str) -> str:
 
 
 def blob_save(*, kind: str, data: bytes, content_type: str) -> str:
+    """Store a new object; inside a `blob_atomic` scope it is deleted again if that scope rolls back
+    (see "Objects stored inside a transaction" below)."""
     key = blob_key(kind=kind, content_type=content_type)
     stored = default_storage.save(key, ContentFile(data))
+    _scope_record(key=stored)
     return stored
 
 
@@ -167,6 +172,56 @@ def blob_discard(*, keys: Iterable[str]) -> None:
         except Exception as exc:  # noqa: BLE001 - any storage failure is retried by the deletion run
             logger.warning("storage deletion failed, scheduled for retry: %s", type(exc).__name__)
             BlobDeletion.objects.get_or_create(storage_key=key)
+
+
+# --- Objects stored inside a transaction -------------------------------------------------------------------------
+# Storage is not transactional and Django has no rollback hook, so a service boundary opens `blob_atomic()` instead
+# of `transaction.atomic()`. Every key `blob_save` writes while such a scope is open (in the services it calls, at
+# any depth, before or inside their own savepoints) is owned by the innermost scope:
+# - the scope's block rolls back (an exception leaves it): its keys are deleted right after the rollback, or
+#   recorded in the deletion queue if storage refuses (`blob_discard`);
+# - it succeeds inside an enclosing scope: its keys pass to that one, because they are committed only when the
+#   enclosing transaction is, and that can still roll back (a try-on whose credit reservation fails after its
+#   inline product's uploads were stored);
+# - it succeeds as the outermost scope: its rows now hold the references; nothing left to do.
+# The stack is a context variable, so it follows a request into the threads its context is copied into.
+
+
+@dataclass
+class _Scope:
+    keys: list[str] = field(default_factory=list)
+
+
+_scopes: ContextVar[tuple[_Scope, ...]] = ContextVar("tryon_blob_scopes", default=())
+
+
+def _scope_record(*, key: str) -> None:
+    scopes = _scopes.get()
+    if scopes:
+        scopes[-1].keys.append(key)
+
+
+@contextmanager
+def blob_atomic() -> Iterator[None]:
+    """`transaction.atomic()` that also owns the objects stored while it is open: they are deleted when its block
+    rolls back, including after an inner service has returned successfully (see the section comment)."""
+    scope = _Scope()
+    token = _scopes.set((*_scopes.get(), scope))
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        _scopes.reset(token)
+        # The block has rolled back by now (its savepoint or the whole transaction): no row refers to these.
+        try:
+            blob_discard(keys=scope.keys)
+        except Exception as exc:  # noqa: BLE001 - the rollback's own cause is what the caller must see
+            logger.warning("objects of a rolled-back transaction not deleted: %s", type(exc).__name__)
+        raise
+    _scopes.reset(token)
+    enclosing = _scopes.get()
+    if enclosing:
+        enclosing[-1].keys.extend(scope.keys)
 
 
 # Apps above the platform that still read objects nothing else references (a queued try-on reading the product

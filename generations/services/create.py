@@ -23,7 +23,7 @@ from products.services import product_resolve_for_tryon, product_snapshot, produ
 from tryon_project.api.errors import ApiError, ErrorCode, ErrorDetail, validation_error
 from tryon_project.http_fetch import FetchError, url_fetch, url_validate
 from tryon_project.images import ImageRejected
-from tryon_project.storage import blob_discard, blob_read, blob_save
+from tryon_project.storage import blob_atomic, blob_read, blob_save
 
 logger = logging.getLogger("tryon.generations")
 
@@ -110,9 +110,10 @@ def generation_create(*, account: Account, tryon: TryOnInput) -> Generation:
             raise ApiError(ErrorCode.INSUFFICIENT_CREDITS, "No credit left on this account.")
 
     customer_image, created_here = _customer_image_resolve(account=account, tryon=tryon)
-    mock_result_key = ""
     try:
-        with transaction.atomic():
+        # The scope owns every object stored inside it (an inline product's uploads, the mock result): when any
+        # step after them fails, the credit reservation included, they are deleted with the rollback.
+        with blob_atomic():
             product = product_resolve_for_tryon(account=account, fields=tryon.product)
             is_mock = product.title == MOCK_TITLE
             generation = Generation(
@@ -134,7 +135,6 @@ def generation_create(*, account: Account, tryon: TryOnInput) -> Generation:
             )
             if is_mock:
                 _mock_complete(generation=generation, person_key=customer_image.storage_key)
-                mock_result_key = generation.result_key
             else:
                 credits_reserve(account=account, generation_ref=generation.id)
             generation.save(force_insert=True)
@@ -147,8 +147,6 @@ def generation_create(*, account: Account, tryon: TryOnInput) -> Generation:
             else:
                 transaction.on_commit(lambda: generation_enqueue(generation_id=generation.id))
     except Exception:
-        if mock_result_key:
-            blob_discard(keys=[mock_result_key])
         if created_here:
             customer_image_discard(image=customer_image)
         raise

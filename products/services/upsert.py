@@ -42,7 +42,8 @@ def product_upsert(
     Concurrent upserts of one id resolve to one row: the unique constraint decides who creates it, the others
     then lock it and apply their payload whole, so the row always equals exactly one payload.
     Does not record use: generations call `product_touch`. Uploaded bytes are stored before the transaction and
-    deleted if it fails here; a caller that wraps this in its own transaction and then rolls back leaves them.
+    deleted if it fails here; a caller that wraps this in its own transaction opens it with
+    `tryon_project.storage.blob_atomic`, which deletes them when that transaction rolls back later.
     """
     if mode == "one_shot":
         if external_id is not None:
