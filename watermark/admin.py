@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from accounts.admin_scoping import AccountScopedAdmin, is_operator, presented, request_account
-from tryon_project.storage import blob_read, blob_signed_url
+from tryon_project.storage import blob_atomic, blob_read, blob_signed_url
 from watermark.compositing import WatermarkError, watermark_composite
 from watermark.forms import PreviewForm, WatermarkSettingsForm
 from watermark.models import WatermarkSettings
@@ -109,7 +109,10 @@ class WatermarkSettingsAdmin(AccountScopedAdmin):
             "show_save_and_add_another": False,
             "sample_provenance": sample_provenance(),
         }
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        # The admin saves the row, then its relations and change log, in one transaction of its own: if a step
+        # after `save_model` fails, the newly stored logo goes with the rollback instead of staying in storage.
+        with blob_atomic():
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Current logo")
     def logo_preview(self, obj: WatermarkSettings) -> str:
