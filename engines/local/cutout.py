@@ -25,6 +25,7 @@ WORK_LONG_SIDE = 640
 _GRABCUT_LONG_SIDE = 240
 _MIN_AREA, _MAX_AREA = 0.02, 0.93  # of the image: below is a speck, above is the whole photo
 _UNIFORM_BORDER = 18.0  # Lab distance under which the border counts as one plain colour
+_RAGGED = 9.0  # outline ratio beyond which a cut-out has lost pieces (the quality gate refuses past 9.5)
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,27 @@ def _loose_cutout(lab: np.ndarray, *, strict: np.ndarray | None) -> np.ndarray |
     return candidate
 
 
+def _edge_cutout(lab: np.ndarray) -> np.ndarray | None:
+    """The garment as what the background's flood cannot cross: its outline drawn by the lightness gradient (the
+    seams' and folds' faint shading), closed over small gaps. For a white garment on a white background, which
+    differs from it in colour nowhere but casts a soft shadow all round, and whose print alone passes the colour
+    thresholds."""
+    lightness = cv2.GaussianBlur(lab[..., 0].astype(np.float32), (0, 0), 1.0)
+    gradient = cv2.magnitude(cv2.Scharr(lightness, cv2.CV_32F, 1, 0), cv2.Scharr(lightness, cv2.CV_32F, 0, 1)) / 16.0
+    band = max(2, round(min(lab.shape[:2]) * 0.02))
+    border = np.concatenate(
+        [gradient[:band].ravel(), gradient[-band:].ravel(), gradient[:, :band].ravel(), gradient[:, -band:].ravel()]
+    )
+    edges = (gradient > max(1.5, 2.0 * float(np.percentile(border, 90)))).astype(np.uint8)
+    side = max(5, round(max(lab.shape[:2]) / 30)) | 1
+    edges = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
+    # Holes first: the outline alone is a thin ring, smaller than a solid print inside it.
+    candidate = _largest_component(_fill_holes(edges > 0))
+    # The closing rounds the outline outwards by up to half its kernel: take that back.
+    candidate = cv2.erode(candidate.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return candidate if _plausible(candidate) else None
+
+
 def outline_ratio(mask: np.ndarray) -> float:
     """The outline's length over the square root of the area: about 4-6 for a top or a dress, 6-9 for trousers
     (two legs add outline), more for a cut-out with bites out of it (the quality gate's measure)."""
@@ -237,6 +259,19 @@ def garment_cutout(*, image: np.ndarray) -> Cutout:
             loose = _loose_cutout(lab, strict=mask)
             if loose is not None:
                 mask, method = loose, "faint-background"
+            # A pale garment whose cut-out kept little more than its print (ragged, or far smaller than the
+            # outline its shading draws) is taken by that outline instead.
+            edged = _edge_cutout(lab)
+            if edged is not None and (
+                mask is None
+                or (outline_ratio(mask) > _RAGGED and outline_ratio(edged) < outline_ratio(mask))
+                or (
+                    edged.sum() > 1.3 * mask.sum()
+                    and float(edged[mask].mean()) >= 0.95
+                    and outline_ratio(edged) <= _RAGGED
+                )
+            ):
+                mask, method = edged, "edge-outline"
         if mask is None:
             cut = _grabcut(rgb)
             if not _plausible(cut):

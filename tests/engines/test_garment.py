@@ -8,7 +8,7 @@ import pytest
 
 from engines.base import Category, EngineError, EngineErrorCode
 from engines.local.anchors import bottom_anchors, category_from_shape, top_anchors
-from engines.local.cutout import garment_cutout
+from engines.local.cutout import _edge_cutout, garment_cutout
 from tests.engines.conftest import decode, encode
 from vision.synthetic import (
     SyntheticGarment,
@@ -119,6 +119,24 @@ def test_near_white_garment_on_white_keeps_its_outline() -> None:
     cutout = garment_cutout(image=decode(encode(image, image_format="JPEG")))
     assert cutout.method == "closed-outline"
     assert iou(cutout.mask, garment.mask) > 0.95
+
+
+def test_the_edge_outline_finds_a_white_garment_drawn_only_by_its_shadow() -> None:
+    """A white tee exactly the background's white with a bright print: only the soft shadow around it (a gradient
+    of lightness, no colour) says where it ends. The edge outline takes the whole garment, print and white cloth,
+    where a solid print inside the thin outline would otherwise win as the largest piece."""
+    garment = synthetic_tshirt(colour=(255, 255, 255))
+    image = garment.image.copy()
+    ys, xs = np.nonzero(garment.mask)
+    top = ys.min() + (ys.max() - ys.min()) // 6
+    image[top : top + 120, xs.min() + 40 : xs.max() - 40] = (220, 40, 90)  # the print across the chest
+    ring = (cv2.dilate(garment.mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & ~garment.mask
+    shade = cv2.GaussianBlur(ring.astype(np.float32), (0, 0), 1.0)
+    image = np.clip(image.astype(np.float32) - 12.0 * shade[..., None], 0, 255).astype(np.uint8)
+    photo = decode(encode(image, image_format="JPEG"))
+    found = _edge_cutout(cv2.cvtColor(photo, cv2.COLOR_RGB2LAB))
+    assert found is not None
+    assert iou(found, garment.mask) > 0.85  # the outline closing rounds the armpits a little (the print alone: 0.41)
 
 
 def test_textured_background_falls_back_to_grabcut() -> None:
