@@ -448,5 +448,8 @@ LOGGING = {
         # Celery's own INFO lines (connected, ready, "Task ... received/succeeded" with task ids and return values)
         # are noise next to the worker's one line per generation attempt (generations/worker_log.py).
         "celery": {"level": "WARNING"},
+        # uvicorn's own access line prints the raw path and query (customer ids, signed-URL signatures); the
+        # project's access log above is the one line per request, whatever flags the server was started with.
+        "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
 }
