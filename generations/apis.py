@@ -107,6 +107,9 @@ class TryOnSyncAcceptApi(TryOnApi):
         return super().post(request)
 
 
+# The poll's body is built as a dict already: written out directly, as DRF's renderer would write it (compact,
+# UTF-8), without content negotiation and rendering on the hottest route.
+_POLL_JSON = {**COMPACT, "ensure_ascii": False}
 _accept = csrf_exempt(TryOnSyncAcceptApi.as_view())
 
 
@@ -181,7 +184,10 @@ class GenerationDetailApi(APIView):
         },
     )
     def get(self, request, generation_id: str):
-        return Response(generation_poll_wire(account=authenticated_account(request), generation_id=generation_id))
+        return JsonResponse(
+            generation_poll_wire(account=authenticated_account(request), generation_id=generation_id),
+            json_dumps_params=_POLL_JSON,
+        )
 
 
 class ProductStatsApi(APIView):

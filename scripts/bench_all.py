@@ -29,6 +29,9 @@ RATIO = re.compile(r"(^|[._])(ratio|goal_met)")
 TIMEOUT_SECONDS = 1200
 # `make quality` needs photos the project does not ship: its section is text, not figures of this run.
 QUALITY_SECTION = (ROOT / "bench" / "quality.md").read_text()
+# Measurements compared across versions of the code (before/after a change) are text too: no run of the current
+# code can reproduce the "before" column.
+API_HISTORY_SECTION = (ROOT / "bench" / "api_history.md").read_text()
 
 
 def describe(script: Path) -> str:
@@ -143,6 +146,7 @@ def main() -> int:
     ]
     if failures:
         header += [f"**Failed benchmarks: {', '.join(failures)}** (their figures are incomplete).", ""]
+    sections.append(API_HISTORY_SECTION)
     sections.append(QUALITY_SECTION)
     OUT.write_text("\n".join(header) + "\n" + "\n".join(sections))
     print(f"wrote {OUT.relative_to(ROOT)}")
