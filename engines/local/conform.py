@@ -119,7 +119,7 @@ def old_garment(
     if category != Category.BOTTOMS:
         torso_seed = (depth > 0.2 * body.torso) & (depth < 0.6 * body.torso) & (np.abs(across) < 0.3 * body.width)
         # Above the shoulders only beside the neck (the shoulders' seams); over the head is hair.
-        upper_zone = (depth > -0.12 * body.torso) & ((depth > -0.04 * body.torso) | (np.abs(across) > 0.3 * body.width))
+        upper_zone = (depth > -0.12 * body.torso) & ((depth > -0.1 * body.torso) | (np.abs(across) > 0.3 * body.width))
         upper_zone &= depth < hips + 0.35 * body.torso
         seeds.append((torso_seed & body.trunk, upper_zone))
     if category in (Category.BOTTOMS, Category.DRESSES):
@@ -166,6 +166,41 @@ def _edge_rows(covered: np.ndarray, *, top: bool) -> np.ndarray:
     rows = np.argmax(covered, axis=0) if top else height - 1 - np.argmax(covered[::-1], axis=0)
     columns = np.arange(width)
     return np.interp(columns, columns[has], rows[has]).astype(np.float32)
+
+
+def _carry_bare_skin(
+    *, image: np.ndarray, person: np.ndarray, region: np.ndarray, skin: SkinModel, body: Body, protected: np.ndarray
+) -> np.ndarray:
+    """Painted skin (`region`) given the colour and light of the shopper's own bare skin next to it (the neck above a
+    neckline, the shoulders beside straps), where there is some close by: one flat skin colour over a chest reads
+    as a patch. The painted pixels' own shading is kept on top; further from bare skin the painted colour stays."""
+    if not region.any():
+        return image
+    bare = (skin.distance(cv2.cvtColor(person, cv2.COLOR_RGB2YCrCb)) < _SKIN_DISTANCE) & body.mask & ~protected
+    bare &= ~region
+    bare = cv2.erode(bare.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # the edge pixels are mixed with cloth
+    if bare.sum() < 200:
+        return image
+    distance = cv2.distanceTransform((~bare).astype(np.uint8), cv2.DIST_L2, 3)
+    reach = 0.35 * body.width
+    near = region & (distance < reach)
+    if not near.any():
+        return image
+    carried = _nearest_fill(image=person, source=bare, target=near).astype(np.float32)
+    sigma = max(2.0, 0.03 * body.width)
+    inside = near.astype(np.float32)
+    carried = (
+        cv2.GaussianBlur(carried * inside[..., None], (0, 0), sigma)
+        / np.maximum(cv2.GaussianBlur(inside, (0, 0), sigma), 1e-3)[..., None]
+    )
+    painted = image.astype(np.float32)
+    # The painted pixel's lightness relative to the plain skin colour is its shading: carry that over too.
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    flat = float(cv2.cvtColor(np.uint8([[skin.lab]]), cv2.COLOR_LAB2RGB).astype(np.float32).mean())
+    shade = np.clip((grey + 16.0) / (flat + 16.0), 0.85, 1.15)[..., None]
+    weight = (np.clip(1.0 - distance / reach, 0.0, 1.0) * near)[..., None]
+    mixed = painted * (1.0 - weight) + carried * shade * weight
+    return np.where(near[..., None], np.clip(mixed + 0.5, 0, 255).astype(np.uint8), image)
 
 
 def conform(
@@ -231,6 +266,7 @@ def conform(
     skin_px = 0
     if to_skin.any() and skin is not None:
         out, painted = paint_skin(image=out, person=person, region=to_skin, model=skin, body=body, protected=protected)
+        out = _carry_bare_skin(image=out, person=person, region=painted, skin=skin, body=body, protected=protected)
         skin_px = int(painted.sum())
         to_skin = painted
     else:
