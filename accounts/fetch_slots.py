@@ -28,7 +28,7 @@ from limits.storage import RedisStorage
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
-from accounts.throttling import limiter
+from accounts.throttling import limiter, store_pause, store_paused
 from tryon_project.api.errors import ApiError, ErrorCode
 
 logger = logging.getLogger("tryon.api")
@@ -115,7 +115,9 @@ def fetch_slot_hold(*, account_id: int) -> Iterator[None]:
     cap = settings.TRYON_FETCH_CONCURRENCY_PER_ACCOUNT
     key, token = _key(account_id=account_id), secrets.token_hex(8)
     held = False
-    if cap > 0:
+    # While the store is paused after a failure (the rate limit's or ours), the download runs uncounted without
+    # asking it: a silent Redis costs one timeout per pause, not one per try-on.
+    if cap > 0 and not store_paused():
         try:
             if not _acquire(key=key, cap=cap, token=token):
                 raise ApiError(
@@ -126,6 +128,7 @@ def fetch_slot_hold(*, account_id: int) -> Iterator[None]:
             held = True
         except (RedisError, OSError) as exc:
             logger.warning("rate-limit store unavailable, download slot not counted: %s", type(exc).__name__)
+            store_pause()
     try:
         yield
     finally:

@@ -44,6 +44,17 @@ def store_retry_reset() -> None:
     _store_down_until = 0.0
 
 
+def store_paused() -> bool:
+    """Whether the store failed less than STORE_RETRY_AFTER_SECONDS ago: every user of it leaves it alone till then."""
+    return time.monotonic() < _store_down_until
+
+
+def store_pause() -> None:
+    """Record a failure of the store (unreachable, or silent past its timeouts)."""
+    global _store_down_until
+    _store_down_until = time.monotonic() + STORE_RETRY_AFTER_SECONDS
+
+
 def limiter() -> strategies.MovingWindowRateLimiter:
     return _limiter(settings.TRYON_RATE_LIMIT_STORAGE)
 
@@ -89,8 +100,7 @@ class AccountRateThrottle(BaseThrottle):
         account = request.user
         if account is None:
             return True
-        global _store_down_until
-        if time.monotonic() < _store_down_until:
+        if store_paused():
             return True
         item = RateLimitItemPerMinute(account.rate_limit_per_minute)
         identifier = f"account:{account.pk}"
@@ -100,7 +110,7 @@ class AccountRateThrottle(BaseThrottle):
             # The limit store is unreachable or silent: serve the request rather than take the whole API down with
             # it (fail open, logged); generations are still bounded by credits.
             logger.warning("rate-limit store unavailable, request not counted: %s", type(exc).__name__)
-            _store_down_until = time.monotonic() + STORE_RETRY_AFTER_SECONDS
+            store_pause()
             return True
         reset_in = max(1, math.ceil(reset_time - time.time()))
         self._wait = reset_in

@@ -22,6 +22,7 @@ from tests.conftest import ApiClient
 from tests.factories import AccountFactory, api_key_for
 
 CREDITS = "/tryon/v1/account/credits"
+TRYON = "/tryon/v1/try-on"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -186,3 +187,26 @@ def test_production_settings_bound_publish_and_cache_on_a_silent_redis(tarpit):
     assert probe["cache_s"] < 1.5
     assert probe["options"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     assert tarpit.accepted >= 2
+
+
+def test_download_slots_on_a_silent_store_fail_open_within_the_pause(silent_limit_store, db, settings, caplog):
+    """A try-on with a customer URL takes a download slot in the rate-limit store: on a tarpit the first try-on is
+    served after the store timed out (the slot is not counted: it fails open like the limit), and the next ones do
+    not ask the store at all while the pause lasts. Each question to the tarpit is a connection: redis-py drops a
+    connection that timed out."""
+    from tests.generations.helpers import image_server
+
+    with image_server() as (base, _):
+        settings.TRYON_FETCH_ALLOW_NETWORKS = ["127.0.0.1/32"]
+        settings.TRYON_FETCH_ALLOWED_PORTS = [int(base.rsplit(":", 1)[1])]
+        client = ApiClient(api_key_for(AccountFactory(credits=10)))
+        body = {
+            "product": {"externalId": "tee", "title": "Tee", "images": [{"url": f"{base}/shirt.jpg"}]},
+            "customer": {"url": f"{base}/person.jpg"},
+        }
+        assert client.post(TRYON, body, content_type="application/json").status_code == 202
+        assert silent_limit_store.accepted == 1  # the rate limit asked once, then paused the store
+        assert "rate-limit store unavailable" in caplog.text
+        for _ in range(3):
+            assert client.post(TRYON, body, content_type="application/json").status_code == 202
+    assert silent_limit_store.accepted == 1  # neither the limit nor the download slots asked again
