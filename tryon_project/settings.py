@@ -435,13 +435,17 @@ TRYON_ACCESS_LOG = env.bool("TRYON_ACCESS_LOG", default=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "tryon_project.api.request_id.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "tryon_project.api.request_id.RequestIdLogFilter"},
+        "path_redact": {"()": "tryon_project.api.access_log.RequestPathRedactFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # Django logs every 4xx with its full path; paths may carry customer ids, so only errors get through.
-        "django.request": {"level": "ERROR"},
+        # Django logs every 4xx with its full path; paths may carry customer ids, so only errors get through, and
+        # those name the route instead of the path.
+        "django.request": {"level": "ERROR", "filters": ["path_redact"]},
         "django.server": {"level": "WARNING"},
         # urllib3 logs full URLs at DEBUG and host names on TLS warnings: logs carry no URLs.
         "urllib3": {"level": "ERROR"},

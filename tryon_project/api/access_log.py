@@ -41,6 +41,21 @@ def path_redact(*, path: str, captured: dict[str, object] | None) -> str:
     return "/".join(kept)
 
 
+class RequestPathRedactFilter(logging.Filter):
+    """On `django.request`: Django's own error lines (`Internal Server Error: <path>`, `Service Unavailable: …`)
+    name the raw path, which can carry a customer id; they name the route instead, as the access log does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        match = getattr(getattr(record, "request", None), "resolver_match", None)
+        captured = dict(match.kwargs) if match is not None else None
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                path_redact(path=arg, captured=captured) if isinstance(arg, str) and arg.startswith("/") else arg
+                for arg in record.args
+            )
+        return True
+
+
 class AccessLogMiddleware:
     """Sits inside RequestIdMiddleware (the request id is bound) and outside the error-shape middleware (the
     status logged is the one the client gets)."""
