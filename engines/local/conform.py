@@ -27,7 +27,7 @@ import numpy as np
 
 from engines.base import Category
 from engines.local.body import Body
-from engines.local.restore import SkinModel, paint_skin
+from engines.local.restore import SkinModel, paint_skin, soft_blur
 
 _PALETTE_SIZE = 3  # k-means clusters of the seed band's colours
 _PALETTE_SHARE = 0.15  # a cluster holding less of the seed band is a print or a shadow, not the garment
@@ -102,15 +102,43 @@ def _legs(body: Body) -> np.ndarray:
     return (legs > 0) & body.mask
 
 
+def bare_skin(*, person: np.ndarray, skin: SkinModel | None, within: np.ndarray | None = None) -> np.ndarray:
+    """The pixels of the shopper's own skin colour (bool, full size), looked for only inside the bounding box of
+    `within` when given (the person); none without a skin model."""
+    found = np.zeros(person.shape[:2], bool)
+    if skin is None or (within is not None and not within.any()):
+        return found
+    rows, cols = _box(within, 2) if within is not None else (slice(None), slice(None))
+    found[rows, cols] = skin.distance(cv2.cvtColor(person[rows, cols], cv2.COLOR_RGB2YCrCb)) < _SKIN_DISTANCE
+    return found
+
+
+def _box(mask: np.ndarray, margin: float) -> tuple[slice, slice]:
+    """The rows and columns of `mask`'s bounding box grown by `margin` pixels, clipped to the image."""
+    ys, xs = np.nonzero(mask)
+    pad = int(np.ceil(margin))
+    height, width = mask.shape
+    return (
+        slice(max(0, int(ys.min()) - pad), min(height, int(ys.max()) + 1 + pad)),
+        slice(max(0, int(xs.min()) - pad), min(width, int(xs.max()) + 1 + pad)),
+    )
+
+
 def old_garment(
-    *, person: np.ndarray, body: Body, category: Category, skin: SkinModel | None, protected: np.ndarray
+    *,
+    person: np.ndarray,
+    body: Body,
+    category: Category,
+    skin: SkinModel | None,
+    protected: np.ndarray,
+    bare: np.ndarray | None = None,
 ) -> np.ndarray:
     """Where the garment the new one replaces is on the photo (bool, full size): the upper one for tops, the lower
-    one for bottoms, both for dresses. Empty when it cannot be told (no seed pixels of a garment colour)."""
+    one for bottoms, both for dresses. Empty when it cannot be told (no seed pixels of a garment colour).
+    `bare`: the shopper's skin pixels, when already known."""
     lab = cv2.cvtColor(person, cv2.COLOR_RGB2LAB).astype(np.float32)
-    bare = np.zeros(body.mask.shape, bool)
-    if skin is not None:
-        bare = skin.distance(cv2.cvtColor(person, cv2.COLOR_RGB2YCrCb)) < _SKIN_DISTANCE
+    if bare is None:
+        bare = bare_skin(person=person, skin=skin, within=body.mask)
     depth, across = _coordinates(body)
     hips = body.depth_of(body.hip_mid)
     candidates = body.mask & ~bare & ~protected
@@ -169,38 +197,47 @@ def _edge_rows(covered: np.ndarray, *, top: bool) -> np.ndarray:
 
 
 def _carry_bare_skin(
-    *, image: np.ndarray, person: np.ndarray, region: np.ndarray, skin: SkinModel, body: Body, protected: np.ndarray
+    *,
+    image: np.ndarray,
+    person: np.ndarray,
+    region: np.ndarray,
+    skin: SkinModel,
+    body: Body,
+    protected: np.ndarray,
+    bare: np.ndarray,
 ) -> np.ndarray:
     """Painted skin (`region`) given the colour and light of the shopper's own bare skin next to it (the neck above a
     neckline, the shoulders beside straps), where there is some close by: one flat skin colour over a chest reads
     as a patch. The painted pixels' own shading is kept on top; further from bare skin the painted colour stays."""
     if not region.any():
         return image
-    bare = (skin.distance(cv2.cvtColor(person, cv2.COLOR_RGB2YCrCb)) < _SKIN_DISTANCE) & body.mask & ~protected
-    bare &= ~region
-    bare = cv2.erode(bare.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # the edge pixels are mixed with cloth
-    if bare.sum() < 200:
-        return image
-    distance = cv2.distanceTransform((~bare).astype(np.uint8), cv2.DIST_L2, 3)
     reach = 0.35 * body.width
-    near = region & (distance < reach)
+    rows, cols = _box(region, reach)  # all the work is within reach of the painted pixels
+    own = region[rows, cols]
+    source = bare[rows, cols] & body.mask[rows, cols] & ~protected[rows, cols] & ~own
+    source = cv2.erode(source.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # edge pixels are mixed with cloth
+    if source.sum() < 200:
+        return image
+    distance = cv2.distanceTransform((~source).astype(np.uint8), cv2.DIST_L2, 3)
+    near = own & (distance < reach)
     if not near.any():
         return image
-    carried = _nearest_fill(image=person, source=bare, target=near).astype(np.float32)
+    carried = _nearest_fill(image=person[rows, cols], source=source, target=near).astype(np.float32)
     sigma = max(2.0, 0.03 * body.width)
     inside = near.astype(np.float32)
-    carried = (
-        cv2.GaussianBlur(carried * inside[..., None], (0, 0), sigma)
-        / np.maximum(cv2.GaussianBlur(inside, (0, 0), sigma), 1e-3)[..., None]
-    )
-    painted = image.astype(np.float32)
+    carried = soft_blur(carried * inside[..., None], sigma) / np.maximum(soft_blur(inside, sigma), 1e-3)[..., None]
+    patch = image[rows, cols]
+    painted = patch.astype(np.float32)
     # The painted pixel's lightness relative to the plain skin colour is its shading: carry that over too.
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    flat = float(cv2.cvtColor(np.uint8([[skin.lab]]), cv2.COLOR_LAB2RGB).astype(np.float32).mean())
+    grey = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    plain = np.array([[skin.lab]], np.uint8)
+    flat = float(cv2.cvtColor(plain, cv2.COLOR_LAB2RGB).astype(np.float32).mean())
     shade = np.clip((grey + 16.0) / (flat + 16.0), 0.85, 1.15)[..., None]
     weight = (np.clip(1.0 - distance / reach, 0.0, 1.0) * near)[..., None]
     mixed = painted * (1.0 - weight) + carried * shade * weight
-    return np.where(near[..., None], np.clip(mixed + 0.5, 0, 255).astype(np.uint8), image)
+    out = image.copy()
+    out[rows, cols] = np.where(near[..., None], np.clip(mixed + 0.5, 0, 255).astype(np.uint8), patch)
+    return out
 
 
 def conform(
@@ -215,7 +252,8 @@ def conform(
 ) -> Conformed:
     """Replace what the new garment (`covered`, bool full size) leaves of the old one in `image`."""
     none = Conformed(image=image, changed=np.zeros(covered.shape, bool), garment_px=0, skin_px=0)
-    old = old_garment(person=person, body=body, category=category, skin=skin, protected=protected)
+    bare = bare_skin(person=person, skin=skin, within=body.mask)
+    old = old_garment(person=person, body=body, category=category, skin=skin, protected=protected, bare=bare)
     # Arms belong to restore_arms for tops (old sleeves become arms); a dress's or trousers' arm-side pixels are
     # hands and sleeves resting on it, which are not this garment.
     left = old & ~covered & ~protected & body.trunk
@@ -253,20 +291,29 @@ def conform(
             to_background[:] = False
     if to_garment.any():
         filled = _nearest_fill(image=image, source=covered, target=to_garment)
-        # The carried colour takes the photo's light and shade, so the extension is not a flat smear.
-        grey = cv2.cvtColor(person, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        local = cv2.GaussianBlur(grey, (0, 0), max(2.0, 0.06 * body.width))
+        # The carried colour takes the photo's light and shade, so the extension is not a flat smear. Only the
+        # extension's box (and the blur's reach around it) is worked on.
+        sigma = max(2.0, 0.06 * body.width)
+        box_rows, box_cols = _box(to_garment, 3 * sigma)
+        target = to_garment[box_rows, box_cols]
+        grey = cv2.cvtColor(person[box_rows, box_cols], cv2.COLOR_RGB2GRAY).astype(np.float32)
+        local = soft_blur(grey, sigma)
         gain = np.clip((cv2.GaussianBlur(grey, (0, 0), 1.5) + 16.0) / (local + 16.0), 0.85, 1.1)
-        weight = cv2.GaussianBlur(to_garment.astype(np.float32), (0, 0), 1.0)
-        weight = np.where(to_garment, 1.0, np.clip(weight * 2.0, 0.0, 1.0) * (~covered & ~protected))[..., None]
-        shaded = filled.astype(np.float32) * gain[..., None]
-        blended = out.astype(np.float32) * (1.0 - weight) + shaded * weight
-        out = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
-        to_garment = weight[..., 0] > 0
+        weight = cv2.GaussianBlur(target.astype(np.float32), (0, 0), 1.0)
+        free = ~covered[box_rows, box_cols] & ~protected[box_rows, box_cols]
+        weight = np.where(target, 1.0, np.clip(weight * 2.0, 0.0, 1.0) * free)[..., None]
+        shaded = filled[box_rows, box_cols].astype(np.float32) * gain[..., None]
+        blended = out[box_rows, box_cols].astype(np.float32) * (1.0 - weight) + shaded * weight
+        out = out.copy()
+        out[box_rows, box_cols] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        to_garment = np.zeros_like(to_garment)
+        to_garment[box_rows, box_cols] = weight[..., 0] > 0
     skin_px = 0
     if to_skin.any() and skin is not None:
         out, painted = paint_skin(image=out, person=person, region=to_skin, model=skin, body=body, protected=protected)
-        out = _carry_bare_skin(image=out, person=person, region=painted, skin=skin, body=body, protected=protected)
+        out = _carry_bare_skin(
+            image=out, person=person, region=painted, skin=skin, body=body, protected=protected, bare=bare
+        )
         skin_px = int(painted.sum())
         to_skin = painted
     else:

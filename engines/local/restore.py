@@ -80,6 +80,16 @@ def _band_colour(
     return np.median(cv2.cvtColor(pixels, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32), axis=0)
 
 
+def soft_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of a float32 image; a wide one is taken at reduced scale (smooth at that scale anyway)."""
+    factor = int(sigma // 3)
+    if factor < 2:
+        return cv2.GaussianBlur(image, (0, 0), sigma)
+    height, width = image.shape[:2]
+    small = cv2.resize(image, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / factor), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def face_mask(*, pose: PersonPose, size: tuple[int, int]) -> np.ndarray:
     """The face ellipse the compositor protects, as a full-size bool mask."""
     mask = np.zeros((size[1], size[0]), np.uint8)
@@ -147,9 +157,7 @@ def paint_skin(
     # the bright background beside an arm does not darken the arm's edges.
     sigma = max(2.0, 0.08 * body.width)
     inside = sleeve.astype(np.float32)
-    local = cv2.GaussianBlur(lightness * inside, (0, 0), sigma) / np.maximum(
-        cv2.GaussianBlur(inside, (0, 0), sigma), 1e-3
-    )
+    local = soft_blur(lightness * inside, sigma) / np.maximum(soft_blur(inside, sigma), 1e-3)
     shade = (lightness - local) * inside
     skin = np.empty_like(lab)
     skin[..., 0] = np.clip(model.lab[0] + _SHADING * shade, 0, 255)
