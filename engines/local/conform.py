@@ -290,7 +290,10 @@ def conform(
         else:
             to_background[:] = False
     if to_garment.any():
-        filled = _nearest_fill(image=image, source=covered, target=to_garment)
+        # Carried from a few pixels inside the garment: its soft edge is part old garment, and copying those
+        # mixed pixels outwards draws streaks.
+        inner = cv2.erode(covered.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+        filled = _nearest_fill(image=image, source=inner if inner.any() else covered, target=to_garment)
         # The carried colour takes the photo's light and shade, so the extension is not a flat smear. Only the
         # extension's box (and the blur's reach around it) is worked on.
         sigma = max(2.0, 0.06 * body.width)
