@@ -10,9 +10,9 @@ it, within the rows the category can reach), and every pixel of it the new garme
   the torso's length away: the garment's own nearest colour carried across, with the photo's light and shade,
   so the new garment takes the shopper's fit (further away, e.g. an old dress below a new top, the old garment
   reads as worn beneath and stays);
-- **skin** above its neckline and beside its straps, and over the legs below the hem of shorts, skirts and
-  dresses: the shopper's own skin colour (learnt from the face) with the photo's shading, which is what lies
-  beneath;
+- **skin** above its neckline and beside its straps, and over the legs below the hem of shorts: the shopper's
+  own skin colour (learnt from the face, carried from bare skin close by) with the photo's shading, which is
+  what lies beneath (below a dress's hem the old trousers stay: a dress worn over them);
 - **background** where a longer old skirt or dress spanned the gap between the legs below the new hem.
 
 Arms are handled by `restore.restore_arms` (old sleeves beyond new ones); the face never changes.
@@ -263,16 +263,18 @@ def conform(
     rows = np.arange(height, dtype=np.float32)[:, None]
     above = rows < _edge_rows(covered, top=True)[None, :]
     below = rows > _edge_rows(covered, top=False)[None, :]
-    if category == Category.TOPS or category == Category.OUTERWEAR:
+    legs = _legs(body) if category in (Category.BOTTOMS, Category.DRESSES) else None
+    to_background = np.zeros_like(left)
+    if category == Category.BOTTOMS and legs is not None:
+        to_skin = left & below & legs
+        to_background = left & below & ~legs
+    elif category == Category.DRESSES and legs is not None:
+        # Below a dress's hem the old trousers stay (a dress worn over them); only an old skirt or dress that
+        # spanned the gap between the legs gives way to the background there.
         to_skin = left & above
-    elif category == Category.BOTTOMS:
-        to_skin = left & below
+        to_background = left & below & ~legs
     else:
-        to_skin = left & (above | below)
-    to_background = np.zeros_like(to_skin)
-    if category != Category.TOPS and category != Category.OUTERWEAR:
-        to_background = to_skin & ~_legs(body)
-        to_skin &= ~to_background
+        to_skin = left & above
     to_garment = left & ~to_skin & ~to_background
     # Carrying the garment's colour works across a seam's width, not a skirt's length: further than this from the
     # new garment (an old dress below a new top) the old garment reads as worn beneath it and stays.

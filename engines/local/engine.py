@@ -29,7 +29,13 @@ from engines.local.compose import Box, Layer, composite, face_ellipse, warp_part
 from engines.local.conform import conform
 from engines.local.cutout import WORK_LONG_SIDE, Cutout, garment_cutout
 from engines.local.fitting import Part, fit_bottom, fit_top
-from engines.local.gate import check_cutout, check_person, check_product_photo, check_result
+from engines.local.gate import (
+    check_cutout,
+    check_invented_skin,
+    check_person,
+    check_product_photo,
+    check_result,
+)
 from engines.local.profile import garment_top_anchors
 from engines.local.restore import face_mask, restore_arms, skin_model
 from vision.pose import PersonPose, PoseEstimator, shared_pose_estimator
@@ -239,6 +245,12 @@ class LocalEngine:
                     image=image, person=person, alpha=alpha, box=box, body=body, pose=pose, category=category
                 ),
             )
+        check_invented_skin(
+            chest=int(replaced.get("skin_px", 0)),
+            arms=int(replaced.get("restored_arms_px", 0)),
+            body=body,
+            category=category,
+        )
         diagnostics: dict[str, object] = {
             "category": str(category),
             "category_source": source,

@@ -24,6 +24,7 @@ _MIN_THIGH = 0.55
 _MIN_COVERAGE = {Category.TOPS: 0.7, Category.OUTERWEAR: 0.7, Category.DRESSES: 0.7, Category.BOTTOMS: 0.6}
 _MAIN_PIECE = 0.9
 _MAX_RAGGEDNESS = 9.5
+_MAX_NEW_CHEST, _MAX_NEW_ARMS = 0.3, 0.45  # new skin a top may need, in shoulder widths squared
 _MAX_HOLES = 0.02  # of the painted garment  # share of the painted garment that must be one connected piece
 
 
@@ -96,6 +97,22 @@ def _check_arms(*, body: Body) -> None:
     together = abs(across_r - across_l) < 0.45 * body.width and max(abs(across_l), abs(across_r)) < 0.4 * body.width
     if on_torso and (crossed or together):
         raise _pose_refusal("The person's arms must not be folded across the body: send a photo with the arms down.")
+
+
+def check_invented_skin(*, chest: int, arms: int, body: Body, category: Category) -> None:
+    """Refuse a top that bares far more of the shopper than their own clothes do (PERSON_POSE_UNSUPPORTED): a strap
+    top over a high-necked, long-sleeved sweater would need a chest and whole arms drawn from nothing, which read
+    as flat patches. New skin is drawn up to a budget in shoulder widths squared — `_MAX_NEW_CHEST` above a
+    neckline and beside straps, `_MAX_NEW_ARMS` on the arms (forearms below short sleeves fit) — and beyond it the
+    shopper is asked for a photo in lighter clothes."""
+    if category not in (Category.TOPS, Category.OUTERWEAR):
+        return
+    area = body.width * body.width
+    if chest > _MAX_NEW_CHEST * area or arms > _MAX_NEW_ARMS * area:
+        raise _pose_refusal(
+            "The person's clothes cover much more of the body than this garment does: send a photo in a short-"
+            "sleeved or sleeveless top to try it on."
+        )
 
 
 def check_product_photo(*, pose: PersonPose | None, size: tuple[int, int]) -> None:

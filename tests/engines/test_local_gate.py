@@ -16,10 +16,13 @@ from tests.engines.conftest import encode, mannequin_engine
 from vision.pose import Keypoint, PersonPose
 from vision.synthetic import (
     Mannequin,
+    synthetic_dress,
     synthetic_long_sleeve,
     synthetic_trousers,
     synthetic_tshirt,
 )
+
+GARMENT_SLEEVELESS = synthetic_dress().image  # worn as a top: a sleeveless bodice cut at the hips
 
 
 class _Counting:
@@ -370,3 +373,20 @@ def test_old_trousers_left_beside_new_ones_are_taken_by_them(mannequin: Mannequi
         result.image[mannequin.torso & (np.arange(1024)[:, None] < 400)],
         dressed.image[mannequin.torso & (np.arange(1024)[:, None] < 400)],
     )
+
+
+def test_a_strap_top_over_long_sleeves_and_a_high_neck_is_refused(mannequin: Mannequin) -> None:
+    """The mannequin covered from the neck to the wrists in an old top: a sleeveless top would need whole arms and
+    a chest drawn from nothing, so it is refused with a message asking for lighter clothes."""
+    old = (30, 160, 150)
+    covered = mannequin.torso | mannequin.regions["arms"]
+    covered &= np.arange(1024)[:, None] < 520  # the hands keep their skin
+    dressed = _wearing(mannequin, region=covered, colour=old)
+    error = refusal(mannequin_engine(dressed), dressed, GARMENT_SLEEVELESS, Category.TOPS)
+    assert error.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
+    assert "short-sleeved or sleeveless" in error.message
+    # A t-shirt over the same clothes needs only forearms: it is drawn.
+    result = mannequin_engine(dressed).render(
+        person=dressed.image, garment=synthetic_tshirt().image, category=Category.TOPS
+    )
+    assert result.diagnostics["restored_arms_px"] > 0

@@ -78,7 +78,8 @@ class GenerationErrorCode(enum.Enum):
     ENGINE_ERROR = "The try-on engine failed."
     PERSON_POSE_UNSUPPORTED = (
         "The engine cannot dress the person as photographed (not standing, not facing the camera, arms across the "
-        "body, or the body parts the garment needs not in the photo)."
+        "body, the body parts the garment needs not in the photo, or clothes covering far more of the body than "
+        "the garment does)."
     )
     PRODUCT_PHOTO_UNSUPPORTED = (
         "The engine cannot use this product photo (the garment cannot be cut out cleanly, or a model wears it)."
