@@ -138,7 +138,8 @@ def generation_create(*, account: Account, tryon: TryOnInput) -> Generation:
             else:
                 credits_reserve(account=account, generation_ref=generation.id)
             generation.save(force_insert=True)
-            product_touch(product=product)
+            # The resolve above locked (or created) the row in this transaction: the touch need not lock it again.
+            product_touch(product=product, row_locked=True)
             if is_mock:
                 _mock_times_align(generation=generation)
                 generation_terminal_notify(

@@ -16,9 +16,20 @@ from products.services.rows import expiry_refresh, is_expired, locked_product, p
 logger = logging.getLogger("tryon.products")
 
 
-def product_touch(*, product: Product, now: datetime | None = None) -> Product:
-    """Record a use (every generation calls it): refreshes `last_used_at` and so moves `expires_at`."""
+def product_touch(*, product: Product, now: datetime | None = None, row_locked: bool = False) -> Product:
+    """Record a use (every generation calls it): refreshes `last_used_at` and so moves `expires_at`.
+
+    `row_locked`: the caller's open transaction already holds the row's lock and `product` is what it read or wrote
+    under it (a try-on resolves its product that way), so the row can neither be gone nor differ: it is updated
+    from `product` directly, without locking and reading it again."""
     now = now or timezone.now()
+    if row_locked:
+        if not transaction.get_connection().in_atomic_block:
+            raise ValueError("row_locked=True needs the transaction that holds the lock")
+        product.last_used_at = now
+        expiry_refresh(product)
+        product.save(update_fields=["last_used_at", "expires_at", "updated_at"])
+        return product
     with transaction.atomic():
         locked = Product.objects.select_for_update().filter(pk=product.pk, account_id=product.account_id).first()
         if locked is None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import Account
@@ -63,7 +64,9 @@ def product_upsert(
     except BaseException:
         blob_discard(keys=uploads.values())
         raise
-    return Product.objects.prefetch_related("images").get(pk=product.pk), created
+    # Every column was just written from `product` (or read under the lock): only the replaced images are loaded.
+    prefetch_related_objects([product], "images")
+    return product, created
 
 
 def product_resolve_for_tryon(*, account: Account, fields: ProductInput) -> Product:

@@ -1,5 +1,6 @@
 import io
 import json
+from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -473,3 +474,43 @@ def test_field_errors_come_before_a_missing_customer_image(api):
     assert [d["path"] for d in response.json()["details"]] == ["output.keepForDays"]
     response = api.post_json(TRYON, {"products": [{"externalId": "x"}]})
     assert response.json()["code"] == "CUSTOMER_IMAGE_REQUIRED"
+
+
+@pytest.mark.parametrize("mode_body", ["inline", "reference"])
+def test_accept_locks_the_product_once_and_records_its_use(api, images, uploaded_image_id, mode_body):
+    """The try-on's own transaction locks the product row once; recording the use updates it without a second
+    lock and read, and still moves `lastUsedAt` and the expiry."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    base, _ = images
+    if mode_body == "reference":
+        created = api.post_json(
+            "/tryon/v1/products",
+            {"externalId": "shirt-42", "title": "Red tee", "images": [{"url": f"{base}/shirt.jpg"}]},
+        )
+        assert created.status_code == 201 and created.json()["lastUsedAt"] is None
+        body = {"product": {"externalId": "shirt-42"}, "customer": {"id": uploaded_image_id}}
+    else:
+        body = {"product": _product(base), "customer": {"id": uploaded_image_id}}
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post_json(TRYON, body)
+    assert response.status_code == 202, response.content
+    product_locks = [
+        q["sql"] for q in queries.captured_queries if 'FROM "products_product"' in q["sql"] and "FOR UPDATE" in q["sql"]
+    ]
+    product_reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "products_product"')]
+    if connection.features.has_select_for_update:
+        assert len(product_locks) == 1
+    assert len(product_reads) == (2 if mode_body == "reference" else 1)
+    generation = Generation.objects.get(id=response.json()["generationId"])
+    product = api.get("/tryon/v1/products/shirt-42").json()
+    assert product["lastUsedAt"] is not None
+    stored = generation.product
+    stored.refresh_from_db()
+    assert stored.last_used_at is not None and stored.last_used_at >= generation.created_at
+    expected_days = None if mode_body == "reference" else 15
+    if expected_days is None:
+        assert stored.expires_at is None
+    else:
+        assert stored.expires_at == stored.last_used_at + timedelta(days=expected_days)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
+from django.db import transaction
 
 from products.inputs import ImageInput, ProductInput
 from products.models import Product
@@ -132,3 +134,18 @@ def test_inline_upsert_of_an_expired_catalog_product_starts_a_new_inline_one(api
         )
     assert created is True
     assert (product.kind, product.valid_for_days) == ("inline", 15)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_touch_of_a_locked_row_needs_the_transaction_holding_the_lock(account):
+    images = (ImageInput(url="https://a.example/1.jpg"),)
+    product, _ = product_upsert(
+        account=account, external_id="inline-1", fields=ProductInput(images=images), mode="inline"
+    )
+    with pytest.raises(ValueError):
+        product_touch(product=product, row_locked=True)
+    assert Product.objects.get().last_used_at is None
+    with time_machine.travel(T0, tick=False), transaction.atomic():
+        product_touch(product=product, row_locked=True)
+    stored = Product.objects.get()
+    assert (stored.last_used_at, stored.expires_at) == (T0, T0 + timedelta(days=15))
