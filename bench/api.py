@@ -5,7 +5,9 @@ Prints, in one run:
   rate limiting or database (goal >= 0.5);
 - `POST /try-on` accept latency p50/p95 (real reserve + enqueue; no worker, so nothing completes);
 - the sync-wait test: 50 concurrent `/try-on/sync` waits while `GET /generations/{id}` is polled; its p95 as a
-  ratio to the same polling without waiters.
+  ratio to the same polling without waiters. The window starts once all 50 have been accepted (their rows are in
+  the database) and ends before any of them is answered, so it measures waiting, not accepting; the burst of their
+  50 accepts is reported apart (`poll_p95_accept_burst_ratio`, the polls sent while accepts were still running).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import threading
 import time
 from pathlib import Path
 
+import psycopg
 import requests
 from PIL import Image
 
@@ -28,6 +31,10 @@ from bench._stack import machine, manage, percentile, request, stack_env, web
 
 CLIENT_THREADS = 8
 DURATION = 5.0
+WAITERS = 50
+# Long enough that no waiter is answered (nothing completes: no worker) before the waiting window has ended.
+SYNC_WAIT_SECONDS = 20
+POLL_WINDOW = 5.0
 
 
 def _photo() -> bytes:
@@ -60,11 +67,12 @@ def _throughput(port: int, path: str, key: str | None) -> float:
     return sum(counts) / DURATION
 
 
-def _poll_latencies(port: int, path: str, key: str, seconds: float) -> list[float]:
+def _poll_latencies(port: int, path: str, key: str, seconds: float, until=None) -> list[float]:
+    """One keep-alive client polling every 50 ms for `seconds`, or until `until()` is true."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies: list[float] = []
     stop = time.monotonic() + seconds
-    while time.monotonic() < stop:
+    while time.monotonic() < stop and not (until and until()):
         started = time.perf_counter()
         status, _ = request(port, "GET", path, key=key, conn=conn)
         assert status == 200
@@ -74,10 +82,19 @@ def _poll_latencies(port: int, path: str, key: str, seconds: float) -> list[floa
     return latencies
 
 
+def _pending_count(dsn: str) -> int:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM generations_generation WHERE status = 'PENDING'").fetchone()
+    return row[0] if row else 0
+
+
 def main() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="tryon-bench-"))
     env = stack_env(
-        var_dir, TRYON_BENCH_VIEWS="true", TRYON_SYNC_WAIT_SECONDS="8", TRYON_RATE_LIMIT_PER_MINUTE="100000000"
+        var_dir,
+        TRYON_BENCH_VIEWS="true",
+        TRYON_SYNC_WAIT_SECONDS=str(SYNC_WAIT_SECONDS),
+        TRYON_RATE_LIMIT_PER_MINUTE="100000000",
     )
     manage(env, "migrate", "--noinput")
     key = manage(env, "create_account", f"bench-{int(time.time())}", "--credits", "100000", "--rate-limit", "100000000")
@@ -116,8 +133,17 @@ def main() -> None:
                 assert response.status_code == 202, response.text
         accept = accept[10:]  # warm-up
 
-        quiet = _poll_latencies(port, poll_path, key, 4)
+        quiet = _poll_latencies(port, poll_path, key, POLL_WINDOW)
         statuses: list[int] = []
+        dsn = env["DATABASE_URL"]
+        accepted_target = _pending_count(dsn) + WAITERS
+        accepted_at: list[float] = []
+
+        def all_accepted() -> bool:
+            if _pending_count(dsn) >= accepted_target:
+                accepted_at.append(time.monotonic())
+                return True
+            return False
 
         def waiter() -> None:
             status, _ = request(
@@ -125,11 +151,15 @@ def main() -> None:
             )
             statuses.append(status)
 
-        waiters = [threading.Thread(target=waiter) for _ in range(50)]
+        waiters = [threading.Thread(target=waiter) for _ in range(WAITERS)]
+        burst_started = time.monotonic()
         for thread in waiters:
             thread.start()
-        time.sleep(1)
-        busy = _poll_latencies(port, poll_path, key, 5)
+        burst = _poll_latencies(port, poll_path, key, SYNC_WAIT_SECONDS, until=all_accepted)
+        assert accepted_at, "the waiters were not all accepted in time"
+        busy = _poll_latencies(port, poll_path, key, POLL_WINDOW)
+        # Every waiter was still waiting when the window closed: it measured waiting requests, not their answers.
+        answered_during_window = len(statuses)
         for thread in waiters:
             thread.join()
 
@@ -145,6 +175,10 @@ def main() -> None:
         "api.sync_wait.poll_p95_quiet_ms": round(percentile(quiet, 95), 1),
         "api.sync_wait.poll_p95_with_50_waiters_ms": round(percentile(busy, 95), 1),
         "api.sync_wait.poll_p95_ratio": round(percentile(busy, 95) / percentile(quiet, 95), 2),
+        "api.sync_wait.answered_during_window": answered_during_window,
+        "api.sync_wait.accept_burst_s": round(accepted_at[0] - burst_started, 2),
+        "api.sync_wait.poll_p95_during_accept_burst_ms": round(percentile(burst, 95), 1),
+        "api.sync_wait.poll_p95_accept_burst_ratio": round(percentile(burst, 95) / percentile(quiet, 95), 2),
     }
     for name, value in results.items():
         print(f"{name}={value}")
