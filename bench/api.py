@@ -82,9 +82,14 @@ def _poll_latencies(port: int, path: str, key: str, seconds: float, until=None) 
     return latencies
 
 
-def _pending_count(dsn: str) -> int:
+def _pending_count(dsn: str, account_name: str) -> int:
+    """This run's account only: another benchmark may share the database."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        row = conn.execute("SELECT count(*) FROM generations_generation WHERE status = 'PENDING'").fetchone()
+        row = conn.execute(
+            "SELECT count(*) FROM generations_generation g JOIN accounts_account a ON a.id = g.account_id"
+            " WHERE a.name = %s AND g.status = 'PENDING'",
+            (account_name,),
+        ).fetchone()
     return row[0] if row else 0
 
 
@@ -97,7 +102,8 @@ def main() -> None:
         TRYON_RATE_LIMIT_PER_MINUTE="100000000",
     )
     manage(env, "migrate", "--noinput")
-    key = manage(env, "create_account", f"bench-{int(time.time())}", "--credits", "100000", "--rate-limit", "100000000")
+    account_name = f"bench-{int(time.time())}"
+    key = manage(env, "create_account", account_name, "--credits", "100000", "--rate-limit", "100000000")
     with web(env, workers=2) as port:
         base = f"http://127.0.0.1:{port}/tryon/v1"
         image_id = requests.post(
@@ -136,11 +142,11 @@ def main() -> None:
         quiet = _poll_latencies(port, poll_path, key, POLL_WINDOW)
         statuses: list[int] = []
         dsn = env["DATABASE_URL"]
-        accepted_target = _pending_count(dsn) + WAITERS
+        accepted_target = _pending_count(dsn, account_name) + WAITERS
         accepted_at: list[float] = []
 
         def all_accepted() -> bool:
-            if _pending_count(dsn) >= accepted_target:
+            if _pending_count(dsn, account_name) >= accepted_target:
                 accepted_at.append(time.monotonic())
                 return True
             return False
