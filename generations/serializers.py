@@ -15,6 +15,7 @@ from tryon_project.api.request_schema import (
     FlagField,
     OptionalHttpUrlField,
     OptionalTextField,
+    OptionalWebhookUrlField,
     RequestSchema,
     RetentionDaysField,
     object_schema,
@@ -90,7 +91,7 @@ class TryOnRequestSerializer(RequestSchema):
     retentionDays = RetentionDaysField(choices=RetentionDays.choices, required=False)
     useWatermark = FlagField(required=False, default=True)
     output = object_schema(TryOnOutputSerializer, required=False)
-    webhookUrl = OptionalHttpUrlField(required=False, max_length=_REF_MAX, help_text="[ext] One-off webhook target.")
+    webhookUrl = OptionalWebhookUrlField(required=False, max_length=_REF_MAX, help_text="[ext] One-off webhook target.")
     options = object_schema(
         TryOnEngineOptionsSerializer,
         required=False,
