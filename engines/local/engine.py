@@ -146,7 +146,7 @@ def _replace_old(
     arms = 0
     if category != Category.BOTTOMS:
         image, changed = restore_arms(
-            image=image, person=person, covered=covered, body=body, pose=pose, protected=protected
+            image=image, person=person, covered=covered, body=body, model=model, protected=protected
         )
         box, arms = _grow(box, changed), int(changed.sum())
     return (

@@ -101,14 +101,20 @@ def face_mask(*, pose: PersonPose, size: tuple[int, int]) -> np.ndarray:
 
 
 def restore_arms(
-    *, image: np.ndarray, person: np.ndarray, covered: np.ndarray, body: Body, pose: PersonPose, protected: np.ndarray
+    *,
+    image: np.ndarray,
+    person: np.ndarray,
+    covered: np.ndarray,
+    body: Body,
+    model: SkinModel | None,
+    protected: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The image with uncovered old sleeves turned to skin, and the mask of the pixels it changed.
 
-    `covered` is where the new garment is opaque, `protected` the face and hands (both full-size bool masks).
+    `covered` is where the new garment is opaque, `protected` the face and hands (both full-size bool masks),
+    `model` the shopper's skin colour (`skin_model`; nothing is restored without one).
     """
     changed = np.zeros(body.mask.shape, bool)
-    model = skin_model(person=person, face=face_ellipse(pose=pose))
     if model is None:
         return image, changed
     arms = body.mask & ~body.trunk & ~covered & ~protected

@@ -3,6 +3,8 @@ that keep a rendered result showable (sleeves along the arms, no hole between tr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -40,17 +42,7 @@ def posed(mannequin: Mannequin, **moves: tuple[float, float]) -> LocalEngine:
     """The mannequin's engine with some keypoints moved (fully visible)."""
     keypoints = dict(mannequin.keypoints)
     keypoints.update({name: (x, y, 1.0) for name, (x, y) in moves.items()})
-    return mannequin_engine(
-        Mannequin(
-            image=mannequin.image,
-            mask=mannequin.mask,
-            keypoints=keypoints,
-            face=mannequin.face,
-            torso=mannequin.torso,
-            legs=mannequin.legs,
-            regions=mannequin.regions,
-        )
-    )
+    return mannequin_engine(replace(mannequin, keypoints=keypoints))
 
 
 def refusal(engine: LocalEngine, mannequin: Mannequin, garment: np.ndarray, category: Category) -> EngineError:
@@ -204,23 +196,20 @@ def test_no_unchanged_pixel_is_enclosed_by_the_trousers(mannequin: Mannequin, ma
     assert painted[800, 326] and painted[800, 442]
 
 
+def _wearing(mannequin: Mannequin, *, region: np.ndarray, colour: tuple[int, int, int]) -> Mannequin:
+    image = mannequin.image.copy()
+    image[region] = colour
+    return replace(mannequin, image=image)
+
+
 def test_old_long_sleeves_left_uncovered_become_bare_arms(mannequin: Mannequin) -> None:
     """The mannequin in a long-sleeved top (its arms painted the top's colour down to the wrists) tries on a
     t-shirt: below the new short sleeves the arms turn to skin, the face's colour; hands and face stay exact."""
     top_colour, skin = (92, 112, 160), np.array((222, 178, 146), np.float32)
-    image = mannequin.image.copy()
     sleeves = mannequin.regions["arms"].copy()
     sleeves[500:] = False  # the hands keep their skin
-    image[sleeves] = top_colour
-    dressed = Mannequin(
-        image=image,
-        mask=mannequin.mask,
-        keypoints=mannequin.keypoints,
-        face=mannequin.face,
-        torso=mannequin.torso,
-        legs=mannequin.legs,
-        regions=mannequin.regions,
-    )
+    dressed = _wearing(mannequin, region=sleeves, colour=top_colour)
+    image = dressed.image
     result = mannequin_engine(dressed).render(person=image, garment=synthetic_tshirt().image, category=Category.TOPS)
     forearms = sleeves & ~mannequin.torso
     forearms[:420] = False  # below the elbows, where no short sleeve reaches
@@ -327,20 +316,6 @@ def test_a_top_whose_sleeves_cannot_be_told_from_its_body_is_refused() -> None:
     cv2.rectangle(tank, (310, 40), (340, 140), 1, -1)
     anchors = garment_top_anchors(mask=tank > 0)
     assert anchors.sleeve_l is None and anchors.sleeve_r is None
-
-
-def _wearing(mannequin: Mannequin, *, region: np.ndarray, colour: tuple[int, int, int]) -> Mannequin:
-    image = mannequin.image.copy()
-    image[region] = colour
-    return Mannequin(
-        image=image,
-        mask=mannequin.mask,
-        keypoints=mannequin.keypoints,
-        face=mannequin.face,
-        torso=mannequin.torso,
-        legs=mannequin.legs,
-        regions=mannequin.regions,
-    )
 
 
 def test_no_old_top_is_left_around_the_new_one(mannequin: Mannequin) -> None:
