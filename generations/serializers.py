@@ -15,7 +15,6 @@ from tryon_project.api.request_schema import (
     FlagField,
     OptionalHttpUrlField,
     OptionalTextField,
-    OptionalWebhookUrlField,
     RequestSchema,
     RetentionDaysField,
     object_schema,
@@ -91,7 +90,11 @@ class TryOnRequestSerializer(RequestSchema):
     retentionDays = RetentionDaysField(choices=RetentionDays.choices, required=False)
     useWatermark = FlagField(required=False, default=True)
     output = object_schema(TryOnOutputSerializer, required=False)
-    webhookUrl = OptionalWebhookUrlField(required=False, max_length=_REF_MAX, help_text="[ext] One-off webhook target.")
+    # Only its type and length here: whether the URL may be called is the safe fetcher's rule (`url_validate`),
+    # applied by generation_create before anything is created, with the fetcher's own messages.
+    webhookUrl = OptionalTextField(
+        required=False, max_length=_REF_MAX, help_text="[ext] One-off webhook target (an http or https URL)."
+    )
     options = object_schema(
         TryOnEngineOptionsSerializer,
         required=False,

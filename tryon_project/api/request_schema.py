@@ -294,28 +294,6 @@ class OptionalHttpUrlField(_Absent, HttpUrlField):
     absent_values = (None, "")
 
 
-class OptionalWebhookUrlField(OptionalHttpUrlField):
-    """A per-call webhook target: the same syntax, refused with the messages the webhook rules have always given
-    (docs/webhooks.md), which tell a wrong scheme from an unreadable URL."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.error_messages.update(
-            invalid="the URL is not valid",
-            scheme="must be an http or https URL: only http and https URLs are accepted",
-        )
-
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            try:
-                parsed = urlsplit(data)
-            except ValueError:
-                self.fail("invalid")
-            if parsed.scheme and parsed.netloc and parsed.scheme.lower() not in ("http", "https"):
-                self.fail("scheme")
-        return super().to_internal_value(data)
-
-
 class FileKeyField(TextField):
     """The name of a multipart part holding the bytes."""
 
