@@ -13,18 +13,6 @@ from tryon_project.compiled_query import CompiledQuery
 from tryon_project.storage import blob_signed_url
 
 
-def generation_get(*, account: Account, generation_id: str) -> Generation:
-    """This account's generation; 403 FORBIDDEN when the id belongs to another account (docs/api.md), 404 when no
-    account has it. One query: the row is read by id and its owner compared here."""
-    try:
-        generation = Generation.objects.get(id=generation_id)
-    except Generation.DoesNotExist:
-        raise ApiError(ErrorCode.GENERATION_NOT_FOUND, "Generation not found.") from None
-    if generation.account_id != account.pk:
-        raise ApiError(ErrorCode.FORBIDDEN, "This generation belongs to another account.")
-    return generation
-
-
 @dataclass(frozen=True)
 class GenerationWireRow:
     """The columns the generation object needs, and its owner: all that a poll reads of the row."""
@@ -66,7 +54,7 @@ def generation_wire_row(*, generation_id: str) -> GenerationWireRow | None:
 
 def generation_poll_wire(*, account: Account, generation_id: str) -> dict:
     """`GET /generations/{id}`: the generation object of this account's generation, in one query; 403 FORBIDDEN
-    for another account's id, 404 when no account has it (as `generation_get`)."""
+    for another account's id (docs/api.md), 404 when no account has it."""
     row = generation_wire_row(generation_id=generation_id)
     if row is None:
         raise ApiError(ErrorCode.GENERATION_NOT_FOUND, "Generation not found.")

@@ -104,7 +104,7 @@ def signed_file_view(request: HttpRequest, key: str) -> HttpResponse:
         return _denied(403, "This link has expired.")
     # A scheduled deletion is the tombstone: it is written by the transaction that forgot the object (an erasure,
     # a purge, a replaced product image), so the link dies at that commit, not when the deletion job gets to it.
-    if not _is_stored_file(key) or blob_deletion_scheduled(key=key):
+    if not _is_stored_file(key) or blob_deletions_pending(keys=[key]):
         return _denied(404, "This file no longer exists.")
     response = FileResponse(default_storage.open(key, "rb"), content_type=_content_type_for(key))
     response["Cache-Control"] = "private, max-age=300"
@@ -274,8 +274,3 @@ def blob_deletions_process(*, batch_size: int = 200, keys: list[str] | None = No
 
 def blob_deletions_pending(*, keys: list[str]) -> bool:
     return BlobDeletion.objects.filter(storage_key__in=keys).exists()
-
-
-def blob_deletion_scheduled(*, key: str) -> bool:
-    """Whether the object is forgotten and waiting for deletion: it must not be served any more."""
-    return BlobDeletion.objects.filter(storage_key=key).exists()

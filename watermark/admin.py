@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 from django.contrib import admin
@@ -38,8 +39,10 @@ def _sample_result() -> bytes:
         return handle.read()
 
 
+@functools.cache
 def sample_provenance() -> dict[str, object]:
-    """The record of the run that made the sample ({} when it is missing: the preview still works)."""
+    """The record of the run that made the sample ({} when it is missing: the preview still works). It ships with
+    the code and changes only with a release, so it is read once per process."""
     location = finders.find(SAMPLE_PROVENANCE_STATIC_PATH)
     if not location:
         return {}

@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -44,7 +44,7 @@ def webhook_events_schedule(*, generation_id: str, account_id: int, webhook_url:
     try:
         with transaction.atomic():
             webhook_events_enqueue(generation_id=generation_id)
-    except DatabaseError:
+    except Exception:
         logger.exception("webhook event of a terminal generation could not be written")
 
 
