@@ -7,7 +7,15 @@ from collections.abc import Callable
 
 import httpx2
 import pytest
-from tryon_client import APIConnectionError, ServerError, ServiceUnavailableError, TryOnClient, backoff_delay
+from tryon_client import (
+    APIConnectionError,
+    IdempotencyKeyInUseError,
+    ServerError,
+    ServiceUnavailableError,
+    TryOnClient,
+    TryOnError,
+    backoff_delay,
+)
 
 from tests.clients.conftest import PERSON, FakeTime
 
@@ -87,6 +95,7 @@ def test_dropped_connections_are_retried_for_reads_then_raised_without_status():
         client.get_product("tee")
 
     assert (raised.value.code, raised.value.status) == ("CONNECTION_ERROR", None)
+    assert "tee" not in str(raised.value)  # ids stay out of error texts, which end up in logs
     assert len(seen) == 3
     assert 0.25 <= fake.sleeps[0] <= 0.5 and 0.5 <= fake.sleeps[1] <= 1.0
 
@@ -127,3 +136,13 @@ def test_idempotency_key_in_use_is_sent_again_after_retry_after():
 
     assert client.try_on(product={"externalId": "tee"}, customer={"id": "img_1"}, idempotency_key="k") == accepted
     assert len(seen) == 2 and fake.sleeps == [1.0]
+
+
+def test_a_409_without_the_api_error_body_is_not_resent():
+    """A proxy's 409 is not the API's IDEMPOTENCY_KEY_IN_USE: a try-on without a key must not be sent twice."""
+    client, seen, fake = scripted([answer(409, None, **{"Retry-After": "1"})])
+    with pytest.raises(TryOnError) as raised:
+        client.get_product("tee")
+    assert not isinstance(raised.value, IdempotencyKeyInUseError)
+    assert (raised.value.code, raised.value.status) == ("UNKNOWN_ERROR", 409)
+    assert len(seen) == 1 and fake.sleeps == []

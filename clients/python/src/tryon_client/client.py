@@ -461,8 +461,9 @@ class TryOnClient:
                     params=params,
                 )
             except httpx2.TransportError as transport_error:
+                # The method only: paths carry customer and product ids, and error texts end up in logs.
                 error: TryOnError = APIConnectionError(
-                    code=CONNECTION_ERROR, message=f"{method} {path}: {transport_error}"
+                    code=CONNECTION_ERROR, message=f"{method} request failed: {type(transport_error).__name__}"
                 )
                 if not replay_safe or attempt >= retries:
                     raise error from transport_error

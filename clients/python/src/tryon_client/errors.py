@@ -170,7 +170,9 @@ ERROR_CODES: dict[str, tuple[int, type[TryOnError]]] = {
     "SERVICE_UNAVAILABLE": (503, ServiceUnavailableError),
 }
 
-# A code this client does not know yet (a newer server) still gets the class of its status.
+# A code this client does not know yet (a newer server) still gets the class of its status. 409 and 422 are left
+# out: only the API's own IDEMPOTENCY_KEY_* codes mean "the same key is in use / reused", and a 409 from a proxy
+# must not be taken for one (the client would resend a request that may not be replayed).
 _BY_STATUS: dict[int, type[TryOnError]] = {
     400: ValidationError,
     401: AuthenticationError,
@@ -178,10 +180,8 @@ _BY_STATUS: dict[int, type[TryOnError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     405: MethodNotAllowedError,
-    409: IdempotencyKeyInUseError,
     413: PayloadTooLargeError,
     415: UnsupportedMediaTypeError,
-    422: IdempotencyKeyReusedError,
     429: RateLimitedError,
     503: ServiceUnavailableError,
 }
