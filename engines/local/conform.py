@@ -35,6 +35,7 @@ _NEAR_DELTA_E = 22.0  # Lab distance (OpenCV 8-bit scale) within which a pixel h
 _SKIN_DISTANCE = 3.0  # the skin model's distance under which a pixel is bare skin (never old garment)
 _MIN_OLD_PIXELS = 64  # fewer uncovered old-garment pixels than this are edge noise
 _SAMPLE = 4000  # seed pixels given to k-means
+_MAX_HEM_EXTENSION = 0.04  # below the new hem
 _MAX_EXTENSION = 0.15  # in torso lengths: the furthest the new garment is carried over what is left of the old
 
 
@@ -278,8 +279,11 @@ def conform(
     to_garment = left & ~to_skin & ~to_background
     # Carrying the garment's colour works across a seam's width, not a skirt's length: further than this from the
     # new garment (an old dress below a new top) the old garment reads as worn beneath it and stays.
-    reach = cv2.distanceTransform((~covered).astype(np.uint8), cv2.DIST_L2, 3) <= _MAX_EXTENSION * body.torso
-    to_garment &= reach
+    distance = cv2.distanceTransform((~covered).astype(np.uint8), cv2.DIST_L2, 3)
+    to_garment &= distance <= _MAX_EXTENSION * body.torso
+    # Below the hem only a seam's width: a longer old top tucked into trousers, carried over, reads as a smear of
+    # the new colour on the waistband rather than as the new top.
+    to_garment &= ~below | (distance <= _MAX_HEM_EXTENSION * body.torso)
     out = image
     if to_background.any():
         # A longer old skirt or dress spanned the gap between the legs: what lies behind it is the background,
