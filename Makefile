@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
-# pip's own progress (one line per package, download bars on a terminal); PIP_QUIET=--quiet silences it.
-PIP_QUIET ?=
+# pip's own progress (one line per package, download bars on a terminal); INSTALL_FLAGS=--quiet silences it (not
+# PIP_QUIET: make passes its variables to pip, which reads PIP_QUIET as its own setting).
+INSTALL_FLAGS ?=
 MEDIAPIPE := mediapipe==0.10.21
 
 .PHONY: install install-dev run test lint fmt mypy bench load chaos gallery screenshots quality migrate schema docs-errors clean
@@ -25,13 +26,13 @@ $(PY):
 # (requirements-dev.lock = the runtime lock + test, lint and load tools) for `make test` and the benches.
 $(STAMP): $(PY) requirements.lock pyproject.toml
 	@echo "Installing the runtime dependencies into $(VENV) (first run only: a few minutes) ..."
-	$(PIP) install $(PIP_QUIET) -r requirements.lock
-	$(PIP) install $(PIP_QUIET) --no-deps $(MEDIAPIPE)
+	$(PIP) install $(INSTALL_FLAGS) -r requirements.lock
+	$(PIP) install $(INSTALL_FLAGS) --no-deps $(MEDIAPIPE)
 	touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP) requirements-dev.lock clients/python/pyproject.toml
 	@echo "Installing the development dependencies into $(VENV) ..."
-	$(PIP) install $(PIP_QUIET) -r requirements-dev.lock
+	$(PIP) install $(INSTALL_FLAGS) -r requirements-dev.lock
 	touch $(DEV_STAMP)
 
 install: $(STAMP)
