@@ -21,6 +21,9 @@ PARAMETER = "compiled-query-parameter"
 class _Compiled:
     sql: str
     expressions: tuple[Any, ...]
+    # Per column, the backend's converters (SQLite's text datetimes, integer booleans), then the field's own:
+    # looked up once here, as the ORM's compiler does once per queryset.
+    converters: tuple[tuple[Any, ...], ...]
 
 
 class CompiledQuery:
@@ -37,7 +40,15 @@ class CompiledQuery:
         sql, params = compiler.as_sql()
         if tuple(params) != (PARAMETER,):
             raise ValueError("a compiled query takes exactly one parameter")
-        compiled = _Compiled(sql=sql, expressions=tuple(expression for expression, _, _ in compiler.select))
+        expressions = tuple(expression for expression, _, _ in compiler.select)
+        compiled = _Compiled(
+            sql=sql,
+            expressions=expressions,
+            converters=tuple(
+                tuple(connection.ops.get_db_converters(expression) + expression.get_db_converters(connection))
+                for expression in expressions
+            ),
+        )
         self._compiled[(using, connection.vendor)] = compiled
         return compiled
 
@@ -50,8 +61,7 @@ class CompiledQuery:
         if row is None:
             return None
         values = list(row)
-        for index, expression in enumerate(compiled.expressions):
-            # The backend's converters (SQLite's text datetimes, integer booleans), then the field's own.
-            for converter in connection.ops.get_db_converters(expression) + expression.get_db_converters(connection):
+        for index, (expression, converters) in enumerate(zip(compiled.expressions, compiled.converters, strict=True)):
+            for converter in converters:
                 values[index] = converter(values[index], expression, connection)
         return tuple(values)
