@@ -22,6 +22,7 @@ from engines.base import (
     TryOnRequest,
     TryOnResult,
 )
+from engines.local.agnostic import agnostic_body, agnostic_mask, pose_input, repaint
 from engines.local.anchors import bottom_anchors, category_from_shape
 from engines.local.body import Body, body_from_pose, hang_zone
 from engines.local.category import category_from_text
@@ -212,6 +213,11 @@ class LocalEngine:
         check_cutout(mask=cutout.mask)
         if category == Category.AUTO:
             category = category_from_shape(mask=cutout.mask)
+        masked = clock.run("agnostic", lambda: agnostic_mask(person=person))
+        if masked is not None:
+            return self._render_agnostic(
+                person=person, mask=masked, cutout=cutout, category=category, source=source, clock=clock
+            )
         pose = clock.run("pose", lambda: self.pose_estimator.estimate(image=person))
         if pose is None:
             raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED, "No person was found in the photo.", retryable=False)
@@ -261,6 +267,53 @@ class LocalEngine:
         }
         return Rendering(
             image=image, category=category, changed_box=box, timings_ms=clock.timings, diagnostics=diagnostics
+        )
+
+    def _render_agnostic(
+        self, *, person: np.ndarray, mask: np.ndarray, cutout: Cutout, category: Category, source: str, clock: _Clock
+    ) -> Rendering:
+        """A person photo whose top and arms are masked out flat grey (engines/local/agnostic.py): the grey area
+        is dressed, and nothing else changes."""
+        if category not in (Category.TOPS, Category.OUTERWEAR):
+            raise EngineError(
+                EngineErrorCode.PERSON_POSE_UNSUPPORTED,
+                "The photo's top and arms are masked out, so only a top can be tried on it: send the unmasked photo "
+                "for trousers, skirts and dresses.",
+                retryable=False,
+            )
+        pose = clock.run("pose", lambda: self.pose_estimator.estimate(image=pose_input(person=person, mask=mask)))
+        if pose is None:
+            raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED, "No person was found in the photo.", retryable=False)
+        body = agnostic_body(pose=pose, mask=mask)
+        parts = clock.run("fit", lambda: _parts(cutout=cutout, category=category, body=body))
+        size = (person.shape[1], person.shape[0])
+
+        def warp() -> list[Layer]:
+            return [
+                layer
+                for part in parts
+                if (layer := warp_part(part=part, rgb=cutout.rgb, alpha=cutout.alpha, size=size)) is not None
+            ]
+
+        layers = clock.run("warp", warp)
+        painted = clock.run("compose", lambda: repaint(person=person, mask=mask, pose=pose, body=body, layers=layers))
+        full = (0, 0, size[0], size[1])
+        clock.run("gate", lambda: check_result(alpha=painted.garment_alpha, box=full, body=body, category=category))
+        diagnostics: dict[str, object] = {
+            "category": str(category),
+            "category_source": source,
+            "cutout": cutout.method,
+            "parts": [part.name for part in parts],
+            "shoulder_width_px": round(body.width, 1),
+            "person_photo": "agnostic",
+            "skin_px": painted.skin_px,
+        }
+        return Rendering(
+            image=painted.image,
+            category=category,
+            changed_box=_grow((0, 0, 0, 0), painted.changed),
+            timings_ms=clock.timings,
+            diagnostics=diagnostics,
         )
 
     def _first_usable_garment(self, images: tuple[bytes, ...], clock: _Clock) -> Cutout:
