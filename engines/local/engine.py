@@ -23,7 +23,7 @@ from engines.base import (
     TryOnResult,
 )
 from engines.local.agnostic import agnostic_body, agnostic_mask, pose_input, repaint
-from engines.local.anchors import bottom_anchors, category_from_shape
+from engines.local.anchors import BottomAnchors, TopAnchors, bottom_anchors, category_from_shape
 from engines.local.body import Body, body_from_pose, hang_zone
 from engines.local.category import category_from_text
 from engines.local.compose import Box, Layer, composite, face_ellipse, warp_part
@@ -36,6 +36,7 @@ from engines.local.gate import (
     check_person,
     check_product_photo,
     check_result,
+    check_sleeves_apart,
 )
 from engines.local.profile import garment_top_anchors
 from engines.local.restore import face_mask, restore_arms, skin_model
@@ -101,10 +102,21 @@ class _Clock:
             self.timings[stage] = round(self.timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000, 2)
 
 
-def _parts(*, cutout: Cutout, category: Category, body: Body) -> list[Part]:
+def _anchors(*, cutout: Cutout, category: Category) -> TopAnchors | BottomAnchors:
+    """The garment's landmarks, read before the person is looked at; a top whose sleeves cannot be told from its
+    body is refused here."""
     if category == Category.BOTTOMS:
-        return fit_bottom(anchors=bottom_anchors(mask=cutout.mask), body=body, mask=cutout.mask)
-    return fit_top(anchors=garment_top_anchors(mask=cutout.mask), body=body, category=category, mask=cutout.mask)
+        return bottom_anchors(mask=cutout.mask)
+    anchors = garment_top_anchors(mask=cutout.mask)
+    if category in (Category.TOPS, Category.OUTERWEAR):
+        check_sleeves_apart(rgb=cutout.rgb, mask=cutout.mask, anchors=anchors)
+    return anchors
+
+
+def _parts(*, cutout: Cutout, anchors: TopAnchors | BottomAnchors, category: Category, body: Body) -> list[Part]:
+    if isinstance(anchors, BottomAnchors):
+        return fit_bottom(anchors=anchors, body=body, mask=cutout.mask)
+    return fit_top(anchors=anchors, body=body, category=category, mask=cutout.mask)
 
 
 def _grow(box: Box, changed: np.ndarray) -> Box:
@@ -223,7 +235,9 @@ class LocalEngine:
             raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED, "No person was found in the photo.", retryable=False)
         body = body_from_pose(pose=pose)
         check_person(pose=pose, body=body, category=category)
-        parts = clock.run("fit", lambda: _parts(cutout=cutout, category=category, body=body))
+        # After the person: a photo that cannot be dressed is what to fix first, whatever the garment.
+        anchors = clock.run("anchors", lambda: _anchors(cutout=cutout, category=category))
+        parts = clock.run("fit", lambda: _parts(cutout=cutout, anchors=anchors, category=category, body=body))
         size = (person.shape[1], person.shape[0])
 
         def warp() -> list[Layer]:
@@ -285,7 +299,8 @@ class LocalEngine:
         if pose is None:
             raise EngineError(EngineErrorCode.PERSON_NOT_DETECTED, "No person was found in the photo.", retryable=False)
         body = agnostic_body(pose=pose, mask=mask)
-        parts = clock.run("fit", lambda: _parts(cutout=cutout, category=category, body=body))
+        anchors = clock.run("anchors", lambda: _anchors(cutout=cutout, category=category))
+        parts = clock.run("fit", lambda: _parts(cutout=cutout, anchors=anchors, category=category, body=body))
         size = (person.shape[1], person.shape[0])
 
         def warp() -> list[Layer]:

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from engines.base import Category, EngineError, EngineErrorCode
+from engines.local.anchors import TopAnchors
 from engines.local.body import VISIBLE, Body
 from engines.local.cutout import outline_ratio
 from vision.pose import PersonPose
@@ -26,6 +27,11 @@ _MAIN_PIECE = 0.9
 _MAX_RAGGEDNESS = 9.5
 _MAX_NEW_CHEST, _MAX_NEW_ARMS = 0.3, 0.45  # new skin a top may need, in shoulder widths squared
 _MAX_HOLES = 0.02  # of the painted garment  # share of the painted garment that must be one connected piece
+# A top read as sleeveless whose side carries a vertical seam down this share of its body's rows has its sleeves
+# hanging against the body: sleeveless packshots measured 0.33-0.6 (straps, a print's edges, a side's shading),
+# balloon, bell, ruffled and long hanging sleeves 0.8-0.98 on their clearer side.
+_MAX_SIDE_SEAM = 0.75
+_SIDE_ZONE = 0.35  # of the garment's width, from each side inwards: where a hanging sleeve's inner edge lies
 
 
 def _pose_refusal(message: str) -> EngineError:
@@ -144,6 +150,42 @@ def check_cutout(*, mask: np.ndarray) -> None:
         raise _photo_refusal(
             "The garment could not be cut out cleanly from the product photo: send a photo of the garment alone on "
             "a plain background of a different colour from the garment."
+        )
+
+
+def side_seam_share(*, rgb: np.ndarray, mask: np.ndarray, anchors: TopAnchors) -> float:
+    """How far down the body (the rows from the armpits, or a third of the way down, to 85 %) the strongest near-
+    vertical edge of either side zone runs, as a share of those rows: a sleeve hanging against the body leaves its
+    inner edge (a seam, a fold's shadow) there, a body's own side has nothing but fabric."""
+    ys, xs = np.nonzero(mask)
+    if xs.size == 0:
+        return 0.0
+    top, bottom = int(ys.min()), int(ys.max())
+    height, left, right = bottom - top, int(xs.min()), int(xs.max())
+    start = max(int(min(anchors.armpit_l[1], anchors.armpit_r[1])), int(top + 0.3 * height))
+    rows = slice(start, int(top + 0.85 * height))
+    if rows.stop - rows.start < 10:
+        return 0.0
+    lightness = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32), (0, 0), 1.5)
+    across = np.abs(cv2.Sobel(lightness[rows], cv2.CV_32F, 1, 0, ksize=3))
+    along = np.abs(cv2.Sobel(lightness[rows], cv2.CV_32F, 0, 1, ksize=3))
+    # Inside the outline only: the garment's own edge against the background is not a seam.
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((9, 9), np.uint8))[rows] > 0
+    vertical = ((across > 6.0) & (across > 2.0 * along) & inner).mean(axis=0)
+    zone = max(1, int(_SIDE_ZONE * (right - left)))
+    return float(max(vertical[left : left + zone].max(), vertical[right - zone + 1 : right + 1].max()))
+
+
+def check_sleeves_apart(*, rgb: np.ndarray, mask: np.ndarray, anchors: TopAnchors) -> None:
+    """Refuse a top whose sleeves hang against its body in the product photo (PRODUCT_PHOTO_UNSUPPORTED): its
+    outline has no armpits, so it reads as sleeveless and sleeves and body would be warped as one puffed-out box
+    over the shopper's arms."""
+    if anchors.sleeve_l is not None or anchors.sleeve_r is not None:
+        return
+    if side_seam_share(rgb=rgb, mask=mask, anchors=anchors) > _MAX_SIDE_SEAM:
+        raise _photo_refusal(
+            "The garment's sleeves hang against its body in the product photo, so they cannot be told apart from "
+            "it: send a photo with the sleeves laid out away from the body."
         )
 
 

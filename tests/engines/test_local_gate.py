@@ -12,7 +12,8 @@ import pytest
 from engines.base import Category, EngineError, EngineErrorCode, EngineOptions, GarmentPhotoType, TryOnRequest
 from engines.local import LocalEngine
 from engines.local.body import Body, body_from_pose
-from engines.local.gate import check_result
+from engines.local.cutout import garment_cutout
+from engines.local.gate import check_result, check_sleeves_apart, side_seam_share
 from engines.local.profile import garment_top_anchors
 from tests.engines.conftest import encode, mannequin_engine
 from vision.pose import Keypoint, PersonPose
@@ -365,3 +366,40 @@ def test_a_strap_top_over_long_sleeves_and_a_high_neck_is_refused(mannequin: Man
         person=dressed.image, garment=synthetic_tshirt().image, category=Category.TOPS
     )
     assert result.diagnostics["restored_arms_px"] > 0
+
+
+def _hanging_sleeve_top(*, seams: bool) -> np.ndarray:
+    """A packshot of a long-sleeved top whose sleeves hang straight down against its body: one outline with no
+    armpits. With `seams`, the sleeves' inner edges show as the soft shadow lines a real photo has."""
+    image = np.full((600, 500, 3), 255, np.uint8)
+    colour = (200, 170, 210)
+    body = [(170, 60), (330, 60), (400, 110), (410, 520), (90, 520), (100, 110)]
+    cv2.fillPoly(image, [np.array(body, np.int32)], colour)
+    cv2.ellipse(image, (250, 60), (40, 18), 0, 0, 180, (255, 255, 255), -1)  # the neckline
+    if seams:
+        for x in (158, 342):
+            cv2.line(image, (x, 150), (x, 500), (150, 120, 160), 3)
+    return image
+
+
+def test_a_top_whose_sleeves_hang_against_its_body_is_refused(mannequin: Mannequin, mannequin_local) -> None:
+    error = refusal(mannequin_local, mannequin, _hanging_sleeve_top(seams=True), Category.TOPS)
+    assert error.code == EngineErrorCode.PRODUCT_PHOTO_UNSUPPORTED
+    assert "sleeves laid out away from the body" in error.message
+
+
+def test_plain_sides_and_real_sleeves_pass_the_sleeve_check() -> None:
+    # The same outline with plain sides is a sleeveless top as far as anyone can tell from the photo.
+    for image, at_most in (
+        (_hanging_sleeve_top(seams=False), 0.05),
+        (GARMENT_SLEEVELESS, 0.75),
+        (synthetic_tshirt().image, 0.75),
+        (synthetic_long_sleeve().image, 0.75),
+    ):
+        cutout = garment_cutout(image=image)
+        anchors = garment_top_anchors(mask=cutout.mask)
+        check_sleeves_apart(rgb=cutout.rgb, mask=cutout.mask, anchors=anchors)
+        assert side_seam_share(rgb=cutout.rgb, mask=cutout.mask, anchors=anchors) <= at_most
+    seamed = garment_cutout(image=_hanging_sleeve_top(seams=True))
+    share = side_seam_share(rgb=seamed.rgb, mask=seamed.mask, anchors=garment_top_anchors(mask=seamed.mask))
+    assert share > 0.9
