@@ -33,6 +33,7 @@ from engines.local.fitting import Part, fit_bottom, fit_top
 from engines.local.gate import (
     check_cutout,
     check_invented_skin,
+    check_own_skirt_below,
     check_person,
     check_product_photo,
     check_result,
@@ -252,6 +253,8 @@ class LocalEngine:
         hanging = [part for part in parts if part.hangs]
         if hanging:
             hem = max(body.depth_of(point) for part in hanging for point in part.person)
+            if category == Category.DRESSES:
+                check_own_skirt_below(body=body, hem=hem)
             hang = hang_zone(body=body, start=body.torso, end=hem)
         image, box, alpha = clock.run(
             "compose", lambda: composite(person=person, layers=layers, pose=pose, body=body, hang=hang)

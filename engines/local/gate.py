@@ -9,6 +9,8 @@ is for, in one piece; a fit that did not (a misread cut-out) is refused rather t
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -31,6 +33,8 @@ _MAX_HOLES = 0.02  # of the painted garment  # share of the painted garment that
 # hanging against the body: sleeveless packshots measured 0.33-0.6 (straps, a print's edges, a side's shading),
 # balloon, bell, ruffled and long hanging sleeves 0.8-0.98 on their clearer side.
 _MAX_SIDE_SEAM = 0.75
+# Below a new dress's hem, in torso lengths: where the gap between the legs is looked at.
+_OWN_SKIRT_PROBES = (0.06, 0.18)
 _SIDE_ZONE = 0.35  # of the garment's width, from each side inwards: where a hanging sleeve's inner edge lies
 
 
@@ -103,6 +107,40 @@ def _check_arms(*, body: Body) -> None:
     together = abs(across_r - across_l) < 0.45 * body.width and max(abs(across_l), abs(across_r)) < 0.4 * body.width
     if on_torso and (crossed or together):
         raise _pose_refusal("The person's arms must not be folded across the body: send a photo with the arms down.")
+
+
+def _between_legs(*, body: Body, depth: float) -> np.ndarray | None:
+    """The point midway between the legs `depth` pixels down the torso: on the line through the hips', knees' and
+    ankles' midpoints, or None beyond the ankles."""
+    line = [(body.leg_l.root + body.leg_r.root) / 2, (body.leg_l.middle + body.leg_r.middle) / 2]
+    if body.leg_l.end_visible and body.leg_r.end_visible:
+        line.append((body.leg_l.end + body.leg_r.end) / 2)
+    for start, end in itertools.pairwise(line):
+        d0, d1 = body.depth_of(start), body.depth_of(end)
+        if d0 <= depth <= d1 and d1 > d0:
+            return start + (end - start) * (depth - d0) / (d1 - d0)
+    return None
+
+
+def check_own_skirt_below(*, body: Body, hem: float) -> None:
+    """Refuse a dress that ends above the shopper's own dress or long skirt (PERSON_POSE_UNSUPPORTED): below the
+    new hem the old skirt fills the gap between the legs, and the legs it hides would have to be invented (they
+    came out as stripes of the old dress and the backdrop). Trousers below a new hem stay, as they are."""
+    height, width = body.mask.shape
+    half = max(1, round(0.03 * body.width))
+    for below in _OWN_SKIRT_PROBES:
+        point = _between_legs(body=body, depth=hem + below * body.torso)
+        if point is None:
+            return
+        x, y = round(float(point[0])), round(float(point[1]))
+        if not (0 <= y < height and half <= x < width - half):
+            return
+        if float(body.mask[y, x - half : x + half + 1].mean()) < 0.99:
+            return  # the backdrop shows between the legs there: nothing to invent
+    raise _pose_refusal(
+        "The person's own dress or skirt is longer than this one and hides the legs it would show: send a photo in "
+        "trousers, shorts or a shorter dress."
+    )
 
 
 def check_invented_skin(*, chest: int, arms: int, body: Body, category: Category) -> None:

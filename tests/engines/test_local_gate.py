@@ -403,3 +403,27 @@ def test_plain_sides_and_real_sleeves_pass_the_sleeve_check() -> None:
     seamed = garment_cutout(image=_hanging_sleeve_top(seams=True))
     share = side_seam_share(rgb=seamed.rgb, mask=seamed.mask, anchors=garment_top_anchors(mask=seamed.mask))
     assert share > 0.9
+
+
+def test_a_dress_shorter_than_the_shoppers_own_long_dress_is_refused(mannequin: Mannequin) -> None:
+    kp = mannequin.keypoints
+    # The shopper in a long dress: the gap between the legs is dress down to the ankles.
+    gap = np.array(
+        [kp[f"{side}_{joint}"][:2] for side, joint in (("right", "hip"), ("left", "hip"))]
+        + [kp[f"{side}_{joint}"][:2] for side, joint in (("left", "ankle"), ("right", "ankle"))],
+        np.int32,
+    )
+    filled = np.zeros(mannequin.mask.shape, np.uint8)
+    cv2.fillPoly(filled, [gap], 1)
+    image = mannequin.image.copy()
+    image[filled > 0] = (58, 58, 70)
+    in_dress = replace(mannequin, image=image, mask=np.maximum(mannequin.mask, filled.astype(np.float32)))
+    full = synthetic_dress()
+    ys = np.nonzero(full.mask)[0]
+    dress = full.image.copy()
+    dress[int(ys.min() + 0.6 * (ys.max() - ys.min())) :] = 255  # cut to a short dress: it ends about the knees
+    error = refusal(mannequin_engine(in_dress), in_dress, dress, Category.DRESSES)
+    assert error.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
+    assert "own dress or skirt is longer" in error.message
+    # In trousers (the backdrop between the legs), the same dress is dressed.
+    mannequin_engine(mannequin).render(person=mannequin.image, garment=dress, category=Category.DRESSES)
