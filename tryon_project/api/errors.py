@@ -78,11 +78,13 @@ class GenerationErrorCode(enum.Enum):
     ENGINE_ERROR = "The try-on engine failed."
     PERSON_POSE_UNSUPPORTED = (
         "The engine cannot dress the person as photographed (not standing, not facing the camera, arms across the "
-        "body, the body parts the garment needs not in the photo, or clothes covering far more of the body than "
-        "the garment does)."
+        "body, the body parts the garment needs not in the photo, clothes covering far more of the body than "
+        "the garment does, an own dress longer than the new one, or anything but a top on a photo whose top is "
+        "masked out)."
     )
     PRODUCT_PHOTO_UNSUPPORTED = (
-        "The engine cannot use this product photo (the garment cannot be cut out cleanly, or a model wears it)."
+        "The engine cannot use this product photo (the garment cannot be cut out cleanly, its sleeves hang against "
+        "its body, or a model wears it)."
     )
     ENGINE_QUOTA_EXCEEDED = "The hosted engine's daily or zero quota is spent; it resets on the provider's side."
     GENERATION_TIMEOUT = "The generation did not finish in time."
