@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 
 from engines.local.body import Body, body_from_pose
-from engines.local.compose import Layer, face_ellipse
-from engines.local.restore import face_mask, skin_model
+from engines.local.compose import Layer
+from engines.local.restore import face_mask, shopper_skin_model
 from vision.pose import PersonPose
 
 GREY = 128
@@ -170,7 +170,7 @@ def repaint(*, person: np.ndarray, mask: np.ndarray, pose: PersonPose, body: Bod
     canvas = person.astype(np.float32)
     canvas[mask] = backdrop(person=person, known=~near)[mask]
     skin_px = 0
-    model = skin_model(person=person, face=face_ellipse(pose=pose))
+    model = shopper_skin_model(person=person, pose=pose, body=body)
     if model is not None:
         skin_rgb = cv2.cvtColor(model.lab.reshape(1, 1, 3).astype(np.uint8), cv2.COLOR_LAB2RGB)[0, 0]
         skin = arm_mask(body=body, size=(width, height))

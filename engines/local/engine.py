@@ -26,7 +26,7 @@ from engines.local.agnostic import agnostic_body, agnostic_mask, pose_input, rep
 from engines.local.anchors import BottomAnchors, TopAnchors, bottom_anchors, category_from_shape
 from engines.local.body import Body, body_from_pose, hang_zone
 from engines.local.category import category_from_text
-from engines.local.compose import Box, Layer, composite, face_ellipse, warp_part
+from engines.local.compose import Box, Layer, composite, forearm_mask, warp_part
 from engines.local.conform import conform
 from engines.local.cutout import WORK_LONG_SIDE, Cutout, garment_cutout
 from engines.local.fitting import Part, fit_bottom, fit_top
@@ -40,7 +40,7 @@ from engines.local.gate import (
     check_sleeves_apart,
 )
 from engines.local.profile import garment_top_anchors
-from engines.local.restore import face_mask, restore_arms, skin_model
+from engines.local.restore import face_mask, restore_arms, shopper_skin_model
 from vision.pose import PersonPose, PoseEstimator, shared_pose_estimator
 
 JPEG_QUALITY = 90
@@ -152,17 +152,18 @@ def _replace_old(
     # Only the face is off limits here: the hands are skin, which the skin model leaves alone anyway, while an
     # old cuff over the wrist lies inside the hands' protected disc and must go too.
     protected = face_mask(pose=pose, size=(width, height))
-    model = skin_model(person=person, face=face_ellipse(pose=pose))
+    model = shopper_skin_model(person=person, pose=pose, body=body)
     conformed = conform(
         image=image, person=person, covered=covered, body=body, category=category, skin=model, protected=protected
     )
     image, box = conformed.image, _grow(box, conformed.changed)
-    arms = 0
+    arms = forearms = 0
     if category != Category.BOTTOMS:
         image, changed = restore_arms(
             image=image, person=person, covered=covered, body=body, model=model, protected=protected
         )
         box, arms = _grow(box, changed), int(changed.sum())
+        forearms = int((changed & forearm_mask(pose=pose, body=body, box=(0, 0, width, height))).sum())
     return (
         image,
         box,
@@ -171,6 +172,7 @@ def _replace_old(
             "skin_px": conformed.skin_px,
             "background_px": conformed.background_px,
             "restored_arms_px": arms,
+            "restored_forearms_px": forearms,
         },
     )
 
@@ -271,6 +273,7 @@ class LocalEngine:
         check_invented_skin(
             chest=int(replaced.get("skin_px", 0)),
             arms=int(replaced.get("restored_arms_px", 0)),
+            forearms=int(replaced.get("restored_forearms_px", 0)),
             body=body,
             category=category,
         )

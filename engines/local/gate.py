@@ -28,6 +28,7 @@ _MIN_COVERAGE = {Category.TOPS: 0.7, Category.OUTERWEAR: 0.7, Category.DRESSES: 
 _MAIN_PIECE = 0.9
 _MAX_RAGGEDNESS = 9.5
 _MAX_NEW_CHEST, _MAX_NEW_ARMS = 0.3, 0.45  # new skin a top may need, in shoulder widths squared
+_MAX_NEW_FOREARMS = 0.1  # of it below the elbows: both whole forearms measure 0.3-0.4
 _MAX_HOLES = 0.02  # of the painted garment  # share of the painted garment that must be one connected piece
 # A top read as sleeveless whose side carries a vertical seam down this share of its body's rows has its sleeves
 # hanging against the body: sleeveless packshots measured 0.33-0.6 (straps, a print's edges, a side's shading),
@@ -143,16 +144,17 @@ def check_own_skirt_below(*, body: Body, hem: float) -> None:
     )
 
 
-def check_invented_skin(*, chest: int, arms: int, body: Body, category: Category) -> None:
+def check_invented_skin(*, chest: int, arms: int, forearms: int, body: Body, category: Category) -> None:
     """Refuse a top that bares far more of the shopper than their own clothes do (PERSON_POSE_UNSUPPORTED): a strap
     top over a high-necked, long-sleeved sweater would need a chest and whole arms drawn from nothing, which read
     as flat patches. New skin is drawn up to a budget in shoulder widths squared — `_MAX_NEW_CHEST` above a
-    neckline and beside straps, `_MAX_NEW_ARMS` on the arms (forearms below short sleeves fit) — and beyond it the
-    shopper is asked for a photo in lighter clothes."""
+    neckline and beside straps, `_MAX_NEW_ARMS` on the arms, of which `_MAX_NEW_FOREARMS` below the elbows (a bare
+    forearm drawn in the outline of a long sleeve reads as a flat, swollen limb) — and beyond it the shopper is
+    asked for a photo in lighter clothes."""
     if category not in (Category.TOPS, Category.OUTERWEAR):
         return
     area = body.width * body.width
-    if chest > _MAX_NEW_CHEST * area or arms > _MAX_NEW_ARMS * area:
+    if chest > _MAX_NEW_CHEST * area or arms > _MAX_NEW_ARMS * area or forearms > _MAX_NEW_FOREARMS * area:
         raise _pose_refusal(
             "The person's clothes cover much more of the body than this garment does: send a photo in a short-"
             "sleeved or sleeveless top to try it on."

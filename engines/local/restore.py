@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engines.local.body import Body
+from engines.local.body import Body, hand_centre
 from engines.local.compose import face_ellipse
 from vision.pose import PersonPose
 
@@ -23,6 +23,10 @@ _MIN_FACE_PIXELS = 200
 _SHADING = 0.35  # share of the old sleeve's light and shade kept on the restored arm
 _OLD_TOP_DISTANCE = 40.0  # Lab distance (8-bit scale) within which an arm pixel has the old top's colour
 _MIN_AREA = 0.002  # of the image: fewer non-skin arm pixels than this are noise, not a sleeve
+_CORE_WIDTH = 0.1  # shoulder widths: the arm's centre line, which an old sleeve covers and a side sliver does not
+_CORE_SHARE = 0.5
+_HAND_RADIUS = 0.07  # shoulder widths: a disc within the back of a hand
+_HAND_MAX_VARIANCE = 25.0  # chroma variance along any direction, for a model learnt from the hands
 
 
 @dataclass(frozen=True)
@@ -59,10 +63,63 @@ def skin_model(
     keep = (luma >= low) & (luma <= high)
     if keep.sum() < _MIN_FACE_PIXELS // 2:
         return None
-    chroma = chroma[keep]
+    lab = cv2.cvtColor(person, cv2.COLOR_RGB2LAB)[inside][keep].astype(np.float64)
+    return _fitted(chroma=chroma[keep], lab=lab)
+
+
+def _fitted(*, chroma: np.ndarray, lab: np.ndarray, max_variance: float | None = None) -> SkinModel:
     covariance = np.cov(chroma.T) + np.eye(2) * 4.0  # a floor: a very even face must not make the model a point
-    lab = np.median(cv2.cvtColor(person, cv2.COLOR_RGB2LAB)[inside][keep].astype(np.float64), axis=0)
-    return SkinModel(chroma_mean=chroma.mean(axis=0), chroma_inverse=np.linalg.inv(covariance), lab=lab)
+    if max_variance is not None:
+        # A ceiling too: a spread sample (shaded hands) would otherwise reach the neutral white and grey of clothes.
+        values, vectors = np.linalg.eigh(covariance)
+        covariance = vectors @ np.diag(np.minimum(values, max_variance)) @ vectors.T
+    return SkinModel(
+        chroma_mean=chroma.mean(axis=0), chroma_inverse=np.linalg.inv(covariance), lab=np.median(lab, axis=0)
+    )
+
+
+def skin_model_from_hands(*, person: np.ndarray, pose: PersonPose, body: Body) -> SkinModel | None:
+    """The shopper's skin colour from their hands, for a photo cropped above the mouth (common in shops' own
+    model shots): discs over the backs of the hands, kept to the pixels inside a broad skin range of YCrCb's
+    chroma plane (Cr 133-173, Cb 77-127, the classic skin-detection bounds) so a pocket or a sleeve's cuff under
+    a disc does not become "skin". None when too few such pixels are in view."""
+    disc = np.zeros(person.shape[:2], np.uint8)
+    radius = max(2, round(_HAND_RADIUS * body.width))
+    for limb, side in ((body.arm_l, body.sides[0]), (body.arm_r, body.sides[1])):
+        if not limb.end_visible:
+            continue
+        centre = hand_centre(limb=limb, pose=pose, side=side)
+        cv2.circle(disc, (round(float(centre[0])), round(float(centre[1]))), radius, 1, -1)
+    inside = (disc > 0) & body.mask
+    if inside.sum() < _MIN_FACE_PIXELS:
+        return None
+    ycrcb = cv2.cvtColor(person, cv2.COLOR_RGB2YCrCb)[inside].astype(np.float64)
+    cr, cb = ycrcb[:, 1], ycrcb[:, 2]
+    keep = (cr >= 133) & (cr <= 173) & (cb >= 77) & (cb <= 127)
+    if keep.sum() < _MIN_FACE_PIXELS:
+        return None
+    chroma = ycrcb[keep][:, 1:]
+    lab = cv2.cvtColor(person, cv2.COLOR_RGB2LAB)[inside][keep].astype(np.float64)
+    # A disc can still hold some of a patterned pocket of skin-like hue: the half of the pixels nearest the median
+    # colour (in chroma and lightness) is the hand.
+    centre = np.median(np.column_stack([chroma, lab[:, 0]]), axis=0)
+    spread = np.abs(np.column_stack([chroma, lab[:, 0]]) - centre) / np.array([4.0, 4.0, 12.0])
+    closest = spread.max(axis=1) <= np.median(spread.max(axis=1))
+    if closest.sum() < _MIN_FACE_PIXELS // 2:
+        return None
+    model = _fitted(chroma=chroma[closest], lab=lab[closest], max_variance=_HAND_MAX_VARIANCE)
+    # A model that calls most of the torso skin learnt the clothes: no model is better than that one.
+    trunk = cv2.cvtColor(person, cv2.COLOR_RGB2YCrCb)[body.trunk]
+    if trunk.size and float((model.distance(trunk[None]) < _SKIN_DISTANCE).mean()) > 0.5:
+        return None
+    return model
+
+
+def shopper_skin_model(*, person: np.ndarray, pose: PersonPose, body: Body) -> SkinModel | None:
+    """The skin model from the face, else from the hands (a face out of frame)."""
+    return skin_model(person=person, face=face_ellipse(pose=pose)) or skin_model_from_hands(
+        person=person, pose=pose, body=body
+    )
 
 
 def _band_colour(
@@ -136,11 +193,36 @@ def restore_arms(
     if below is not None:
         sleeve &= to_top < np.linalg.norm(lab_region - below, axis=2)
     sleeve = cv2.morphologyEx(sleeve.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    sleeve = _on_arm_core(sleeve=sleeve, body=body, origin=(int(x0), int(y0)))
     if sleeve.sum() < _MIN_AREA * body.mask.size:
         return image, changed
     region_mask = np.zeros(body.mask.shape, bool)
     region_mask[y0:y1, x0:x1] = sleeve
     return paint_skin(image=image, person=person, region=region_mask, model=model, body=body, protected=protected)
+
+
+def _on_arm_core(*, sleeve: np.ndarray, body: Body, origin: tuple[int, int]) -> np.ndarray:
+    """The pieces of `sleeve` (a crop at `origin`) that are an old sleeve: ones covering at least half of the arm's
+    core (its centre line, a tenth of a shoulder width wide) where they lie. A dress's dark side or a shadow beside a
+    bare arm only grazes the core, and painting it would put blocks of skin beside the arm."""
+    core = np.zeros(sleeve.shape, np.uint8)
+    thickness = max(2, round(_CORE_WIDTH * body.width))
+    shift = np.array(origin, np.float64)
+    for limb in (body.arm_l, body.arm_r):
+        start = limb.root + (limb.middle - limb.root) * 0.35  # clear of the shoulder seam
+        for a, b in ((start, limb.middle), (limb.middle, limb.end)):
+            pa, pb = a - shift, b - shift
+            cv2.line(core, (round(pa[0]), round(pa[1])), (round(pb[0]), round(pb[1])), 1, thickness)
+    core_mask = core > 0
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(sleeve.astype(np.uint8), connectivity=8)
+    keep = np.zeros(sleeve.shape, bool)
+    for label in range(1, count):
+        x, y, w, h = stats[label, :4]
+        window = core_mask[y : y + h, x : x + w]
+        piece = labels[y : y + h, x : x + w] == label
+        if window.sum() and (piece & window).sum() >= _CORE_SHARE * window.sum():
+            keep[y : y + h, x : x + w] |= piece
+    return keep
 
 
 def paint_skin(

@@ -12,11 +12,14 @@ import pytest
 from engines.base import Category, EngineError, EngineErrorCode, EngineOptions, GarmentPhotoType, TryOnRequest
 from engines.local import LocalEngine
 from engines.local.body import Body, body_from_pose
+from engines.local.compose import face_ellipse
 from engines.local.cutout import garment_cutout
 from engines.local.gate import check_result, check_sleeves_apart, side_seam_share
 from engines.local.profile import garment_top_anchors
+from engines.local.restore import shopper_skin_model, skin_model, skin_model_from_hands
 from tests.engines.conftest import encode, mannequin_engine
-from vision.pose import Keypoint, PersonPose
+from tests.engines.test_local_engine import SHOULDER_WIDTH
+from vision.pose import FACE_LANDMARKS, Keypoint, PersonPose
 from vision.synthetic import (
     Mannequin,
     synthetic_dress,
@@ -203,29 +206,49 @@ def _wearing(mannequin: Mannequin, *, region: np.ndarray, colour: tuple[int, int
     return replace(mannequin, image=image)
 
 
-def test_old_long_sleeves_left_uncovered_become_bare_arms(mannequin: Mannequin) -> None:
-    """The mannequin in a long-sleeved top (its arms painted the top's colour down to the wrists) tries on a
-    t-shirt: below the new short sleeves the arms turn to skin, the face's colour; hands and face stay exact."""
+def test_old_elbow_sleeves_left_uncovered_become_bare_arms(mannequin: Mannequin) -> None:
+    """The mannequin in a top with elbow-length sleeves (its arms painted the top's colour down to the elbows)
+    tries on a t-shirt: below the new short sleeves the upper arms turn to skin, the face's colour; forearms, hands
+    and face stay exact."""
     top_colour, skin = (92, 112, 160), np.array((222, 178, 146), np.float32)
     sleeves = mannequin.regions["arms"].copy()
-    sleeves[500:] = False  # the hands keep their skin
+    sleeves[380:] = False  # down to the elbows
     dressed = _wearing(mannequin, region=sleeves, colour=top_colour)
     image = dressed.image
     result = mannequin_engine(dressed).render(person=image, garment=synthetic_tshirt().image, category=Category.TOPS)
-    forearms = sleeves & ~mannequin.torso
-    forearms[:420] = False  # below the elbows, where no short sleeve reaches
-    distance = np.linalg.norm(result.image[forearms].astype(np.float32) - skin, axis=1)
+    uncovered = sleeves & ~mannequin.torso & ~_changed_to(result.image, image, top_colour)
+    uncovered[:330] = False  # below the new short sleeves' hems
+    distance = np.linalg.norm(result.image[uncovered].astype(np.float32) - skin, axis=1)
+    assert uncovered.sum() > 300
     assert float((distance < 30).mean()) > 0.9
     assert result.diagnostics["restored_arms_px"] > 0
-    hands = mannequin.regions["arms"].copy()
-    hands[:520] = False
-    assert np.array_equal(result.image[hands], image[hands])
+    assert result.diagnostics["restored_forearms_px"] < 0.1 * SHOULDER_WIDTH**2
+    below = mannequin.regions["arms"].copy()
+    below[:400] = False  # forearms and hands: bare skin, untouched
+    assert np.array_equal(result.image[below], image[below])
     assert np.array_equal(result.image[mannequin.face], image[mannequin.face])
     # The trousers are not the old top: never turned to skin.
     legs = mannequin.legs
     assert np.array_equal(
         result.image[legs & (np.arange(1024)[:, None] > 560)], image[legs & (np.arange(1024)[:, None] > 560)]
     )
+
+
+def _changed_to(result: np.ndarray, image: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
+    """Pixels the result shows in the t-shirt's red: where the new sleeves cover the arm."""
+    red = np.array((200, 40, 50), np.float32)
+    return np.linalg.norm(result.astype(np.float32) - red, axis=2) < 60
+
+
+def test_old_long_sleeves_under_a_short_sleeved_top_are_refused(mannequin: Mannequin) -> None:
+    """Whole forearms drawn in the outline of old long sleeves read as flat, swollen limbs on real photos: such a
+    photo is refused, asking for lighter clothes, and nothing is charged beyond the refunded credit."""
+    sleeves = mannequin.regions["arms"].copy()
+    sleeves[500:] = False  # down to the wrists; the hands keep their skin
+    dressed = _wearing(mannequin, region=sleeves, colour=(92, 112, 160))
+    error = refusal(mannequin_engine(dressed), dressed, synthetic_tshirt().image, Category.TOPS)
+    assert error.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
+    assert "short-sleeved or sleeveless top" in error.message
 
 
 def _bitten(garment_image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -361,11 +384,11 @@ def test_a_strap_top_over_long_sleeves_and_a_high_neck_is_refused(mannequin: Man
     error = refusal(mannequin_engine(dressed), dressed, GARMENT_SLEEVELESS, Category.TOPS)
     assert error.code == EngineErrorCode.PERSON_POSE_UNSUPPORTED
     assert "short-sleeved or sleeveless" in error.message
-    # A t-shirt over the same clothes needs only forearms: it is drawn.
+    # A long-sleeved top over the same clothes needs no new skin: it is drawn.
     result = mannequin_engine(dressed).render(
-        person=dressed.image, garment=synthetic_tshirt().image, category=Category.TOPS
+        person=dressed.image, garment=synthetic_long_sleeve().image, category=Category.TOPS
     )
-    assert result.diagnostics["restored_arms_px"] > 0
+    assert result.diagnostics["restored_forearms_px"] < 0.1 * SHOULDER_WIDTH**2
 
 
 def _hanging_sleeve_top(*, seams: bool) -> np.ndarray:
@@ -427,3 +450,25 @@ def test_a_dress_shorter_than_the_shoppers_own_long_dress_is_refused(mannequin: 
     assert "own dress or skirt is longer" in error.message
     # In trousers (the backdrop between the legs), the same dress is dressed.
     mannequin_engine(mannequin).render(person=mannequin.image, garment=dress, category=Category.DRESSES)
+
+
+def test_a_face_out_of_frame_learns_the_skin_from_the_hands(mannequin: Mannequin) -> None:
+    """Shops' own model shots are often cropped above the mouth: the skin model then comes from the hands, and
+    matches the face's; hands in the trousers' colour (in the pockets) give none rather than a wrong one."""
+    pose = PersonPose(
+        keypoints={name: Keypoint(*point) for name, point in mannequin.keypoints.items()}, mask=mannequin.mask
+    )
+    body = body_from_pose(pose=pose)
+    from_face = skin_model(person=mannequin.image, face=face_ellipse(pose=pose))
+    from_hands = skin_model_from_hands(person=mannequin.image, pose=pose, body=body)
+    assert from_face is not None and from_hands is not None
+    # Within a few chroma levels: the face's sample also holds its lips and eyes.
+    assert np.linalg.norm(from_hands.chroma_mean - from_face.chroma_mean) < 5.0
+    faceless = {
+        name: Keypoint(p.x, p.y, 0.0 if name in FACE_LANDMARKS else p.visibility) for name, p in pose.keypoints.items()
+    }
+    model = shopper_skin_model(person=mannequin.image, pose=replace(pose, keypoints=faceless), body=body)
+    assert model is not None and np.array_equal(model.chroma_mean, from_hands.chroma_mean)
+    pockets = mannequin.image.copy()
+    pockets[mannequin.regions["arms"] & (np.arange(1024)[:, None] > 480)] = (58, 58, 70)
+    assert skin_model_from_hands(person=pockets, pose=pose, body=body) is None
