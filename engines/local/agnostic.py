@@ -153,6 +153,21 @@ def _pixel(point: np.ndarray) -> tuple[int, int]:
     return round(float(point[0])), round(float(point[1]))
 
 
+def _paint_rounded(*, canvas: np.ndarray, region: np.ndarray, colour: np.ndarray, body: Body) -> None:
+    """`region` of `canvas` (float32 RGB, in place) painted in `colour` shaded as a limb is lit from the front:
+    full light along its middle, a fifth darker at its edges, and an edge blended over a pixel into what is
+    beside it, so a painted arm is round rather than a flat cut-out."""
+    if not region.any():
+        return
+    inside = region.astype(np.uint8)
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    radius = max(1.0, _FOREARM_RADIUS * body.width)
+    light = 0.8 + 0.2 * np.sqrt(np.clip(depth / radius, 0.0, 1.0))
+    weight = np.clip(cv2.GaussianBlur(inside.astype(np.float32), (0, 0), 1.0) * 2.0, 0.0, 1.0) * region
+    shaded = colour[None, None, :] * light[..., None]
+    canvas[:] = canvas * (1.0 - weight[..., None]) + shaded * weight[..., None]
+
+
 @dataclass(frozen=True)
 class Repainted:
     image: np.ndarray
@@ -178,7 +193,7 @@ def repaint(*, person: np.ndarray, mask: np.ndarray, pose: PersonPose, body: Bod
         neck = np.zeros((height, width), np.uint8)
         cv2.line(neck, _pixel(mouth), _pixel(body.shoulder_mid), 1, max(2, round(_NECK_WIDTH * body.width)))
         skin = (skin | (neck > 0)) & mask
-        canvas[skin] = skin_rgb.astype(np.float32)
+        _paint_rounded(canvas=canvas, region=skin, colour=skin_rgb.astype(np.float32), body=body)
         skin_px = int(skin.sum())
     colour = np.zeros((height, width, 3), np.float32)
     alpha = np.zeros((height, width), np.float32)
