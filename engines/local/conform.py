@@ -36,6 +36,9 @@ _SKIN_DISTANCE = 3.0  # the skin model's distance under which a pixel is bare sk
 _MIN_OLD_PIXELS = 64  # fewer uncovered old-garment pixels than this are edge noise
 _SAMPLE = 4000  # seed pixels given to k-means
 _MAX_HEM_EXTENSION = 0.04  # below the new hem
+_BUSY_TEXTURE = 10.0  # grey levels of median local contrast at which no light and shade is carried at all
+_MAX_GAP = 0.05  # shoulder widths squared: the largest enclosed gap in the old garment taken as its print
+_ANKLE_SEAM = 0.03  # torso lengths above the ankle joints where the feet (shoes) begin
 _MAX_EXTENSION = 0.15  # in torso lengths: the furthest the new garment is carried over what is left of the old
 
 
@@ -103,6 +106,17 @@ def _legs(body: Body) -> np.ndarray:
     return (legs > 0) & body.mask
 
 
+def _feet(body: Body) -> np.ndarray:
+    """Below the ankles (less a seam): shoes, which a dark old trouser colour can match but never are the old
+    garment; painted as skin or backdrop they came out as pale blobs."""
+    feet = np.zeros(body.mask.shape, bool)
+    ankles = [leg.end for leg in (body.leg_l, body.leg_r) if leg.end_visible]
+    if len(ankles) < 2:
+        return feet
+    depth, _ = _coordinates(body)
+    return depth > min(body.depth_of(ankle) for ankle in ankles) - _ANKLE_SEAM * body.torso
+
+
 def bare_skin(*, person: np.ndarray, skin: SkinModel | None, within: np.ndarray | None = None) -> np.ndarray:
     """The pixels of the shopper's own skin colour (bool, full size), looked for only inside the bounding box of
     `within` when given (the person); none without a skin model."""
@@ -165,7 +179,21 @@ def old_garment(
         count, labels = cv2.connectedComponents(near.astype(np.uint8), connectivity=8)
         touching = np.unique(labels[seed & near])
         found |= np.isin(labels, touching[touching > 0]) if count > 1 else near
-    return found
+    # Skin-like pixels inside small gaps are the print's pink or beige motifs, not skin showing through.
+    return _fill_gaps(found, allowed=body.mask & ~protected, max_area=_MAX_GAP * body.width * body.width)
+
+
+def _fill_gaps(found: np.ndarray, *, allowed: np.ndarray, max_area: float) -> np.ndarray:
+    """`found` with the small gaps it encloses filled: a print's minor colours (a geometric pattern's black
+    motifs, under a palette cluster's share) are the same garment, and left alone they showed through the new one
+    as a scatter of the old print."""
+    if not found.any():
+        return found
+    _, labels, stats, _ = cv2.connectedComponentsWithStats((~found).astype(np.uint8), connectivity=4)
+    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] <= max_area)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    gaps = np.isin(labels, np.setdiff1d(small, border)) & allowed
+    return found | gaps
 
 
 def _nearest_fill(*, image: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -257,7 +285,13 @@ def conform(
     old = old_garment(person=person, body=body, category=category, skin=skin, protected=protected, bare=bare)
     # Arms belong to restore_arms for tops (old sleeves become arms); a dress's or trousers' arm-side pixels are
     # hands and sleeves resting on it, which are not this garment.
-    left = old & ~covered & ~protected & body.trunk
+    reach = body.trunk
+    if category == Category.BOTTOMS:
+        # A hand in a pocket or resting on the hip lies over the trousers: what of the old trousers shows around
+        # it (bare skin is never old garment) is replaced as well.
+        depth, _ = _coordinates(body)
+        reach = body.trunk | (body.mask & (depth > body.depth_of(body.hip_mid) - 0.15 * body.torso))
+    left = old & ~covered & ~protected & reach & ~_feet(body)
     if left.sum() < _MIN_OLD_PIXELS or not covered.any():
         return none
     height = covered.shape[0]
@@ -308,6 +342,10 @@ def conform(
         grey = cv2.cvtColor(person[box_rows, box_cols], cv2.COLOR_RGB2GRAY).astype(np.float32)
         local = soft_blur(grey, sigma)
         gain = np.clip((cv2.GaussianBlur(grey, (0, 0), 1.5) + 16.0) / (local + 16.0), 0.85, 1.1)
+        # Folds and shadows are soft; a print's motifs are sharp and would print through as a ghost of the old
+        # garment. The busier the old garment under the extension, the less of its light and shade is carried.
+        texture = float(np.median(np.abs(cv2.GaussianBlur(grey, (0, 0), 1.5) - local)[target])) if target.any() else 0
+        gain = 1.0 + (gain - 1.0) * float(np.clip(1.0 - texture / _BUSY_TEXTURE, 0.0, 1.0))
         weight = cv2.GaussianBlur(target.astype(np.float32), (0, 0), 1.0)
         free = ~covered[box_rows, box_cols] & ~protected[box_rows, box_cols]
         weight = np.where(target, 1.0, np.clip(weight * 2.0, 0.0, 1.0) * free)[..., None]
