@@ -472,3 +472,34 @@ def test_a_face_out_of_frame_learns_the_skin_from_the_hands(mannequin: Mannequin
     pockets = mannequin.image.copy()
     pockets[mannequin.regions["arms"] & (np.arange(1024)[:, None] > 480)] = (58, 58, 70)
     assert skin_model_from_hands(person=pockets, pose=pose, body=body) is None
+
+
+def test_old_printed_trousers_leave_no_motif_and_the_shoes_stay(mannequin: Mannequin) -> None:
+    """Old wide trousers in a busy print: a main colour with small motifs of a minor one (under the palette's share,
+    as dark as the shoes) and of a skin-like pink. After slimmer new trousers neither the main colour nor a motif
+    shows beside them, and the shoes are never painted as skin or backdrop."""
+    main, motif, pink = (30, 160, 150), (28, 28, 28), (222, 170, 150)
+    rows = np.arange(1024)[:, None]
+    wide = cv2.dilate(mannequin.legs.astype(np.uint8), np.ones((31, 31), np.uint8)) > 0
+    wide &= (rows > 500) & (rows < 925) & ~mannequin.torso & ~mannequin.regions["arms"]
+    image = mannequin.image.copy()
+    image[wide] = main
+    ys, xs = np.nonzero(wide)
+    for k, (y, x) in enumerate(zip(ys[::89], xs[::89], strict=True)):
+        cv2.circle(image, (int(x), int(y)), 3, motif if k % 2 else pink, -1)
+    image[~wide] = mannequin.image[~wide]
+    mask = np.maximum(mannequin.mask, wide.astype(np.float32))
+    dressed = replace(mannequin, image=image, mask=mask)
+    result = mannequin_engine(dressed).render(
+        person=dressed.image, garment=synthetic_trousers().image, category=Category.BOTTOMS
+    )
+    for colour in (main, motif, pink):
+        near = np.linalg.norm(result.image.astype(np.float32) - np.array(colour, np.float32), axis=2) < 25
+        assert int((near & wide).sum()) < 0.003 * int(wide.sum()), colour
+    # The shoes: each pixel as it was or under the new trousers' hem, never skin or backdrop.
+    feet = mannequin.regions["feet"]
+    changed = feet & np.any(result.image != dressed.image, axis=2)
+    trousers = np.array(synthetic_trousers().colour, np.float32)
+    distance = np.linalg.norm(result.image[changed].astype(np.float32) - trousers, axis=1)
+    assert int((feet & ~changed).sum()) > 500
+    assert float((distance < 70).mean()) > 0.95
