@@ -179,7 +179,7 @@ def _replace_old(
 
 class LocalEngine:
     name = "local"
-    version = "2.0.0"
+    version = "2.1.0"
 
     def __init__(
         self, *, pose_estimator: PoseEstimator | None = None, product_pose_estimator: PoseEstimator | None = None
