@@ -22,7 +22,7 @@ from engines.base import (
     TryOnRequest,
     TryOnResult,
 )
-from engines.local.agnostic import agnostic_body, agnostic_mask, pose_input, repaint
+from engines.local.agnostic import agnostic_body, repaint
 from engines.local.anchors import BottomAnchors, TopAnchors, bottom_anchors, category_from_shape
 from engines.local.body import Body, body_from_pose, hang_zone
 from engines.local.category import category_from_text
@@ -41,6 +41,7 @@ from engines.local.gate import (
 )
 from engines.local.profile import garment_top_anchors
 from engines.local.restore import face_mask, restore_arms, shopper_skin_model
+from vision.masked import agnostic_mask, pose_input
 from vision.pose import PersonPose, PoseEstimator, shared_pose_estimator
 
 JPEG_QUALITY = 90

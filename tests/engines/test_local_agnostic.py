@@ -14,11 +14,11 @@ from PIL import Image
 
 from engines.base import Category, EngineError, EngineErrorCode
 from engines.local import LocalEngine
-from engines.local.agnostic import GREY, agnostic_mask
 from tests.engines.conftest import encode, mannequin_engine
 from tests.engines.test_local_engine import takes_colour
 from tests.generations import conftest as generation_fixtures
 from tests.generations.helpers import TRYON
+from vision.masked import GREY, agnostic_mask
 from vision.synthetic import Mannequin, synthetic_long_sleeve, synthetic_trousers, synthetic_tshirt
 
 images = generation_fixtures.images
