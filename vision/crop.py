@@ -63,11 +63,17 @@ def person_crop_box(
     width, height = image.size
     ratio = aspect[0] / aspect[1]
     scale = min(1.0, POSE_INPUT_LONG_SIDE / max(width, height))
-    small = image.convert("RGB")
+    small = image
     if scale < 1.0:
+        # Reduced before the colour conversion: converting first made a full-size copy (108 MB for a 6000 x 6000
+        # upload) on top of the decode, inside the upload's decoding capacity. Palette and bilevel images resize by
+        # nearest neighbour, so those are converted first.
+        if small.mode in ("P", "1"):
+            small = small.convert("RGB")
         small = small.resize(
             (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR, reducing_gap=2.0
         )
+    small = small.convert("RGB")
     found = _person_box(np.asarray(small), estimator or shared_pose_estimator())
     if found is None:
         left, top, box_w, box_h = _centred(width=width, height=height, aspect=ratio, centre=(width / 2, height / 2))

@@ -30,10 +30,8 @@ UPLOAD = "/tryon/v1/images/upload"
 CREDITS = "/tryon/v1/account/credits"
 FLOOD = 24
 # The stated bound (docs/reliability.md): the idle process plus the decoding capacity (80 MP at a few bytes per
-# pixel through decode, person crop and resize). Without the capacity the same flood peaked at several GB. Over
-# 17 runs on the 2-core machine the peak was 880-1070 MB, twice about 1250 MB (freed decode buffers the allocator
-# had not yet handed back when the next decode began): the bound leaves room for that, not for a lost cap.
-RSS_LIMIT_MB = 1500
+# pixel through decode, person crop and resize). Without the capacity the same flood peaked at several GB.
+RSS_LIMIT_MB = 1200
 
 
 @dataclass
