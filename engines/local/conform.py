@@ -106,14 +106,12 @@ def _legs(body: Body) -> np.ndarray:
     return (legs > 0) & body.mask
 
 
-def _feet(body: Body) -> np.ndarray:
+def _feet(body: Body, depth: np.ndarray) -> np.ndarray:
     """Below the ankles (less a seam): shoes, which a dark old trouser colour can match but never are the old
-    garment; painted as skin or backdrop they came out as pale blobs."""
-    feet = np.zeros(body.mask.shape, bool)
+    garment; painted as skin or backdrop they came out as pale blobs. `depth`: `_coordinates`' first."""
     ankles = [leg.end for leg in (body.leg_l, body.leg_r) if leg.end_visible]
     if len(ankles) < 2:
-        return feet
-    depth, _ = _coordinates(body)
+        return np.zeros(body.mask.shape, bool)
     return depth > min(body.depth_of(ankle) for ankle in ankles) - _ANKLE_SEAM * body.torso
 
 
@@ -285,13 +283,12 @@ def conform(
     old = old_garment(person=person, body=body, category=category, skin=skin, protected=protected, bare=bare)
     # Arms belong to restore_arms for tops (old sleeves become arms); a dress's or trousers' arm-side pixels are
     # hands and sleeves resting on it, which are not this garment.
-    reach = body.trunk
+    reach, depth = body.trunk, _coordinates(body)[0]
     if category == Category.BOTTOMS:
         # A hand in a pocket or resting on the hip lies over the trousers: what of the old trousers shows around
         # it (bare skin is never old garment) is replaced as well.
-        depth, _ = _coordinates(body)
         reach = body.trunk | (body.mask & (depth > body.depth_of(body.hip_mid) - 0.15 * body.torso))
-    left = old & ~covered & ~protected & reach & ~_feet(body)
+    left = old & ~covered & ~protected & reach & ~_feet(body, depth)
     if left.sum() < _MIN_OLD_PIXELS or not covered.any():
         return none
     height = covered.shape[0]

@@ -121,6 +121,27 @@ def _parts(*, cutout: Cutout, anchors: TopAnchors | BottomAnchors, category: Cat
     return fit_top(anchors=anchors, body=body, category=category, mask=cutout.mask)
 
 
+def _warp(*, parts: list[Part], cutout: Cutout, size: tuple[int, int]) -> list[Layer]:
+    return [
+        layer
+        for part in parts
+        if (layer := warp_part(part=part, rgb=cutout.rgb, alpha=cutout.alpha, size=size)) is not None
+    ]
+
+
+def _diagnostics(
+    *, category: Category, source: str, cutout: Cutout, parts: list[Part], body: Body, **extra: object
+) -> dict[str, object]:
+    return {
+        "category": str(category),
+        "category_source": source,
+        "cutout": cutout.method,
+        "parts": [part.name for part in parts],
+        "shoulder_width_px": round(body.width, 1),
+        **extra,
+    }
+
+
 def _grow(box: Box, changed: np.ndarray) -> Box:
     if not changed.any():
         return box
@@ -243,15 +264,7 @@ class LocalEngine:
         anchors = clock.run("anchors", lambda: _anchors(cutout=cutout, category=category))
         parts = clock.run("fit", lambda: _parts(cutout=cutout, anchors=anchors, category=category, body=body))
         size = (person.shape[1], person.shape[0])
-
-        def warp() -> list[Layer]:
-            return [
-                layer
-                for part in parts
-                if (layer := warp_part(part=part, rgb=cutout.rgb, alpha=cutout.alpha, size=size)) is not None
-            ]
-
-        layers = clock.run("warp", warp)
+        layers = clock.run("warp", lambda: _warp(parts=parts, cutout=cutout, size=size))
         hang = None
         hanging = [part for part in parts if part.hangs]
         if hanging:
@@ -278,14 +291,7 @@ class LocalEngine:
             body=body,
             category=category,
         )
-        diagnostics: dict[str, object] = {
-            "category": str(category),
-            "category_source": source,
-            "cutout": cutout.method,
-            "parts": [part.name for part in parts],
-            "shoulder_width_px": round(body.width, 1),
-            **replaced,
-        }
+        diagnostics = _diagnostics(category=category, source=source, cutout=cutout, parts=parts, body=body, **replaced)
         return Rendering(
             image=image, category=category, changed_box=box, timings_ms=clock.timings, diagnostics=diagnostics
         )
@@ -309,27 +315,19 @@ class LocalEngine:
         anchors = clock.run("anchors", lambda: _anchors(cutout=cutout, category=category))
         parts = clock.run("fit", lambda: _parts(cutout=cutout, anchors=anchors, category=category, body=body))
         size = (person.shape[1], person.shape[0])
-
-        def warp() -> list[Layer]:
-            return [
-                layer
-                for part in parts
-                if (layer := warp_part(part=part, rgb=cutout.rgb, alpha=cutout.alpha, size=size)) is not None
-            ]
-
-        layers = clock.run("warp", warp)
+        layers = clock.run("warp", lambda: _warp(parts=parts, cutout=cutout, size=size))
         painted = clock.run("compose", lambda: repaint(person=person, mask=mask, pose=pose, body=body, layers=layers))
         full = (0, 0, size[0], size[1])
         clock.run("gate", lambda: check_result(alpha=painted.garment_alpha, box=full, body=body, category=category))
-        diagnostics: dict[str, object] = {
-            "category": str(category),
-            "category_source": source,
-            "cutout": cutout.method,
-            "parts": [part.name for part in parts],
-            "shoulder_width_px": round(body.width, 1),
-            "person_photo": "agnostic",
-            "skin_px": painted.skin_px,
-        }
+        diagnostics = _diagnostics(
+            category=category,
+            source=source,
+            cutout=cutout,
+            parts=parts,
+            body=body,
+            person_photo="agnostic",
+            skin_px=painted.skin_px,
+        )
         return Rendering(
             image=painted.image,
             category=category,
